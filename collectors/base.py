@@ -1,0 +1,70 @@
+"""The collector contract: what every ``type:`` of source implements.
+
+A collector is built from its validated options (``from_config``) and, given the
+shared :class:`~collectors.http.HttpClient` and the source's stored state, returns a
+:class:`Collection`: the items it found and the state to remember (ETag, …).
+A failure is raised as :class:`~veille.errors.SourceError` with a short French
+reason; the pipeline records it and goes on with the other sources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+if TYPE_CHECKING:
+    from collectors.http import HttpClient
+    from veille.config import HttpConfig, SourceConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One thing a source found: an article, a post, a result, a page."""
+
+    source: str
+    url: str
+    title: str
+    text: str
+    guid: str | None = None
+    published_at: datetime | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What a collector may remember between visits (conditional GET)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """The result of one visit to a source."""
+
+    items: tuple[Item, ...] = ()
+    state: SourceState = field(default_factory=SourceState)
+    not_modified: bool = False
+    bytes_received: int = 0
+
+
+class Collector(Protocol):
+    """The plug-in contract, one class per ``type:`` of config.yaml."""
+
+    source_type: ClassVar[str]
+
+    @property
+    def name(self) -> str: ...
+
+    async def collect(self, client: HttpClient, state: SourceState) -> Collection: ...
+
+
+class CollectorFactory(Protocol):
+    """What the registry holds: a class with its options model and a constructor."""
+
+    source_type: ClassVar[str]
+    options_model: ClassVar[type[SourceConfig]]
+
+    @classmethod
+    def from_config(cls, options: SourceConfig, http: HttpConfig) -> Collector: ...

@@ -1,0 +1,181 @@
+"""The one HTTP client every collector shares, with veille's politeness rules.
+
+- an identifying User-Agent (``http.user_agent``), never a browser's;
+- a total time limit per request (``http.timeout``) on top of httpx's own;
+- at most ``http.max_redirects`` redirects;
+- bounded concurrency across sources (``http.concurrency``) and a pause between
+  two requests to the same host (``http.per_host_delay``);
+- a response-size cap (``http.max_bytes``) enforced while streaming, so a 60 MB
+  answer is cut after the first ``max_bytes`` bytes instead of being loaded;
+- conditional GET: the caller passes the stored ETag / Last-Modified.
+
+Every failure becomes a :class:`~veille.errors.SourceError` with a short French reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import httpx
+
+from veille.config import HttpConfig
+from veille.errors import SourceError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A complete, size-checked HTTP answer."""
+
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:g} Mo"
+
+
+class HttpClient:
+    """Shared async client; use ``async with client:`` around one cycle."""
+
+    def __init__(self, config: HttpConfig, *, transport: httpx.AsyncBaseTransport | None = None):
+        self.config = config
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._host_locks: dict[str, asyncio.Lock] = {}
+        self._next_turn: dict[str, float] = {}
+        self.bytes_received = 0
+        self.requests = 0
+
+    async def __aenter__(self) -> HttpClient:
+        timeout = self.config.timeout.total_seconds()
+        self._client = httpx.AsyncClient(
+            headers={"User-Agent": self.config.user_agent},
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=True,
+            max_redirects=self.config.max_redirects,
+            transport=self._transport,
+            trust_env=False,
+        )
+        self._slots = asyncio.Semaphore(self.config.concurrency)
+        self._host_locks.clear()
+        self._next_turn.clear()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+        self._client = None
+
+    async def _wait_for_host(self, host: str) -> None:
+        """Keep ``per_host_delay`` between the starts of two requests to one host."""
+        delay = self.config.per_host_delay.total_seconds()
+        if delay <= 0:
+            return
+        lock = self._host_locks.setdefault(host, asyncio.Lock())
+        loop = asyncio.get_running_loop()
+        async with lock:
+            wait = self._next_turn.get(host, 0.0) - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._next_turn[host] = loop.time() + delay
+
+    async def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Response:
+        """GET ``url``; any status is returned, transport faults raise SourceError."""
+        if self._client is None or self._slots is None:
+            raise RuntimeError("HttpClient used outside 'async with'")
+        host = urlsplit(url).hostname or ""
+        await self._wait_for_host(host)
+        limit = self.config.max_bytes
+        total = self.config.timeout.total_seconds()
+        async with self._slots:
+            self.requests += 1
+            try:
+                async with asyncio.timeout(total):
+                    return await self._fetch(url, headers or {}, limit)
+            except TimeoutError:
+                raise SourceError(f"délai dépassé ({total:g} s)") from None
+            except httpx.TooManyRedirects:
+                raise SourceError("trop de redirections (boucle ?)") from None
+            except httpx.TimeoutException:
+                raise SourceError(f"délai dépassé ({total:g} s)") from None
+            except httpx.ConnectError as exc:
+                raise SourceError(f"connexion impossible ({_connect_reason(exc)})") from None
+            except httpx.UnsupportedProtocol:
+                raise SourceError(f"adresse non prise en charge « {url} »") from None
+            except httpx.HTTPError as exc:
+                raise SourceError(f"erreur réseau ({_short(exc)})") from None
+
+    async def _fetch(self, url: str, headers: Mapping[str, str], limit: int) -> Response:
+        assert self._client is not None
+        async with self._client.stream("GET", url, headers=dict(headers)) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise SourceError(
+                    f"réponse trop volumineuse ({_megabytes(int(declared))}, "
+                    f"limite {_megabytes(limit)})"
+                )
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                self.bytes_received += len(chunk)
+                if size > limit:
+                    raise SourceError(f"réponse trop volumineuse (plus de {_megabytes(limit)})")
+                chunks.append(chunk)
+            return Response(
+                url=str(response.url),
+                status=response.status_code,
+                headers=dict(response.headers),
+                content=b"".join(chunks),
+            )
+
+
+def _connect_reason(exc: Exception) -> str:
+    text = str(exc)
+    if any(s in text for s in ("Name or service not known", "name resolution", "nodename nor")):
+        return "nom de domaine introuvable"
+    if "Connection refused" in text:
+        return "connexion refusée"
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower():
+        return "certificat TLS invalide"
+    return _short(exc)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "…"
+
+
+def status_reason(status: int) -> str:
+    """A short French reason for an HTTP error status."""
+    names = {
+        401: "authentification requise",
+        403: "accès refusé",
+        404: "page introuvable",
+        410: "page supprimée",
+        429: "trop de requêtes",
+        500: "erreur du serveur",
+        502: "passerelle en erreur",
+        503: "service indisponible",
+        504: "délai de la passerelle dépassé",
+    }
+    return f"erreur HTTP {status}" + (f" ({names[status]})" if status in names else "")

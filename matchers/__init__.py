@@ -1,0 +1,8 @@
+"""Matchers: decide whether a text names the brand, and where."""
+
+from __future__ import annotations
+
+from matchers.base import Matcher, MatchResult, Span
+from matchers.brand import BrandMatcher
+
+__all__ = ["BrandMatcher", "MatchResult", "Matcher", "Span"]

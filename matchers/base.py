@@ -1,0 +1,79 @@
+"""The matcher contract: text in, spans out.
+
+A matcher decides whether a text names the brand and where. Spans are offsets
+into the *original* text (never the folded one), so a snippet can highlight the
+right characters; each span says which form and which rule fired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One place where the brand is named."""
+
+    start: int
+    end: int
+    text: str
+    form: str
+    rule: str
+    score: int
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """The verdict on one text."""
+
+    spans: tuple[Span, ...] = ()
+    near_miss: str | None = None
+
+    @property
+    def matched(self) -> bool:
+        return bool(self.spans)
+
+    @property
+    def score(self) -> int:
+        return max((span.score for span in self.spans), default=0)
+
+    @property
+    def best(self) -> Span | None:
+        return max(self.spans, key=lambda span: (span.score, span.end - span.start), default=None)
+
+
+class Matcher(Protocol):
+    def match(self, text: str) -> MatchResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """A short excerpt around a span, with the span's place inside it."""
+
+    text: str
+    start: int
+    end: int
+
+
+def snippet_around(text: str, span: Span, *, width: int = 220) -> Snippet:
+    """An excerpt of about ``width`` characters centred on ``span``, on word edges."""
+    margin = max(0, (width - (span.end - span.start)) // 2)
+    begin = max(0, span.start - margin)
+    stop = min(len(text), span.end + margin)
+    if begin > 0:
+        space = text.find(" ", begin, span.start)
+        begin = space + 1 if space != -1 else begin
+    if stop < len(text):
+        space = text.rfind(" ", span.end, stop)
+        stop = space if space != -1 else stop
+    raw = text[begin:stop]
+    head = raw[: span.start - begin]
+    body = raw[span.start - begin : span.end - begin]
+    tail = raw[span.end - begin :]
+    prefix = "… " if begin > 0 else ""
+    suffix = " …" if stop < len(text) else ""
+    head = prefix + " ".join(head.split()) + (" " if head[-1:].isspace() else "")
+    body = " ".join(body.split())
+    tail = (" " if tail[:1].isspace() else "") + " ".join(tail.split()) + suffix
+    return Snippet(head + body + tail, len(head), len(head) + len(body))

@@ -1,0 +1,471 @@
+"""The brand matcher: does a text name the institution, and where?
+
+Everything about the brand comes from the ``brand:`` block of config.yaml. From
+``brand.name`` ("Cégep de Drummondville") the matcher derives:
+
+- the *kind* word ("cégep", plural "cégeps") and the *place* ("drummondville");
+- the official pattern: kind, optional connector (de, du, d', of), place —
+  any case, accents missing or wrong, hyphens, line breaks, extra spaces, and
+  typos of the place (one edit for short words, two for long ones: a letter
+  missing, doubled, swapped or wrong);
+- the English order: place then kind ("Drummondville CEGEP");
+- coordinations: "les cégeps de Victoriaville et de Drummondville";
+- hashtags of the name written as one word (#cegepdedrummondville).
+
+``brand.aliases`` add whole forms (the legal name, "Cégep de Drummond", "cégep
+drummondvillois"), ``brand.handles`` add @handles, #hashtags and web domains
+(e-mail addresses at them included), and ``brand.exclude`` lists phrases that
+cancel any match they overlap — never the whole text.
+
+Matching folds the text once (see :mod:`matchers.normalize`), splits it into
+word tokens and compares tokens, so "cégep" and "Drummondville" in the same
+text but not side by side are never a match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz.distance import OSA
+
+from matchers.base import MatchResult, Span
+from matchers.normalize import Folded, fold, fold_plain
+
+CONNECTORS = frozenset({"de", "du", "d", "des", "of", "la", "l"})
+LIST_WORDS = frozenset({"de", "du", "d", "des", "et", "ou", "and", "or", "of", "la", "l", "the"})
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+_WEAK_SEP = re.compile(r"[ \t\n'\-]{1,12}")
+_LIST_SEP = re.compile(r"[ \t\n'\-,]{1,12}")
+_CUT_WORD = re.compile(r"-[ \t]*\n[ \t]*")
+_LIST_WINDOW = 14
+
+RULE_NAME = "nom"
+RULE_ENGLISH = "ordre anglais"
+RULE_COORDINATION = "coordination"
+RULE_ALIAS = "alias"
+RULE_HANDLE = "identifiant"
+RULE_HASHTAG = "mot-clic"
+RULE_DOMAIN = "domaine"
+
+
+def max_edits(word: str) -> int:
+    """Typos tolerated in a word: none below 5 letters, 1 up to 9, 2 from 10."""
+    if len(word) < 5:
+        return 0
+    return 1 if len(word) < 10 else 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    first: int  # first token index
+    last: int  # last token index (inclusive)
+    edits: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    start: int  # folded offsets
+    end: int
+    form: str
+    rule: str
+    score: int
+
+
+class _Text:
+    """A folded text split into tokens, with the separators between them."""
+
+    def __init__(self, original: str):
+        self.original = original
+        self.folded: Folded = fold(original)
+        self.tokens = [
+            _Token(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(self.folded.text)
+        ]
+
+    def sep(self, index: int) -> str:
+        """The folded text between token ``index`` and the next one."""
+        return self.folded.text[self.tokens[index].end : self.tokens[index + 1].start]
+
+    def capitalised(self, index: int) -> bool:
+        start, _ = self.folded.original(self.tokens[index].start, self.tokens[index].start + 1)
+        char = self.original[start]
+        return char.isupper() or char.isdigit()
+
+    def word_at(self, index: int, target: str, tolerance: int) -> tuple[int, int] | None:
+        """Does the word at ``index`` read ``target``? (last token index, edits).
+
+        A word cut by a hyphen at the end of a line ("Drum-⏎mondville") is
+        joined with the next token before comparing.
+        """
+        tokens = self.tokens
+        text = tokens[index].text
+        best: tuple[int, int] | None = None
+        if abs(len(text) - len(target)) <= tolerance:
+            edits = OSA.distance(text, target, score_cutoff=tolerance)
+            if edits <= tolerance:
+                best = (index, edits)
+                if edits == 0:
+                    return best
+        if (
+            index + 1 < len(tokens)
+            and len(text) < len(target)
+            and _CUT_WORD.fullmatch(self.sep(index))
+        ):
+            joined = text + tokens[index + 1].text
+            if abs(len(joined) - len(target)) <= tolerance:
+                edits = OSA.distance(joined, target, score_cutoff=tolerance)
+                if edits <= tolerance and (best is None or edits < best[1]):
+                    best = (index + 1, edits)
+        return best
+
+    def weak_after(self, index: int) -> bool:
+        return index + 1 < len(self.tokens) and bool(_WEAK_SEP.fullmatch(self.sep(index)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    """A configured form as a sequence of words; connectors are optional."""
+
+    form: str
+    words: tuple[str, ...]
+
+    @classmethod
+    def of(cls, form: str) -> _Phrase | None:
+        words = tuple(_TOKEN.findall(fold_plain(form)))
+        return cls(form, words) if words else None
+
+
+class BrandMatcher:
+    """Finds the brand's names in a text; build it with :meth:`from_brand`."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        aliases: Sequence[str] = (),
+        handles: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+    ):
+        words = _TOKEN.findall(fold_plain(name))
+        if not words:
+            raise ValueError("brand name has no word")
+        self.name = name
+        self.kind = words[0]
+        self.kind_display = name.split()[0].lower()
+        rest = words[1:]
+        while rest and rest[0] in CONNECTORS:
+            rest = rest[1:]
+        self.place: tuple[str, ...] = tuple(rest) or (words[-1],)
+        self.kind_forms = frozenset({self.kind, self.kind + "s", self.kind + "x"})
+        self.aliases = [p for p in map(_Phrase.of, aliases) if p]
+        self.exclusions = [p for p in map(_Phrase.of, exclude) if p]
+        self._handle_patterns: list[tuple[re.Pattern[str], str, str, int]] = []
+        self._handle_anchors: set[str] = set()
+        bare: dict[str, str] = {}
+        for handle in handles:
+            self._add_handle(handle, bare)
+        joined_place = "".join(self.place)
+        for joined in {self.kind + "".join(words[1:]), self.kind + joined_place}:
+            bare.setdefault(joined, "#" + joined)
+        self._bare_handles = bare
+        self._anchors = self._make_anchors()
+
+    @classmethod
+    def from_brand(cls, brand: object) -> BrandMatcher:
+        """Build from a ``BrandConfig`` (anything with name/aliases/handles/exclude)."""
+        return cls(
+            name=getattr(brand, "name"),  # noqa: B009
+            aliases=tuple(getattr(brand, "aliases", ())),
+            handles=tuple(getattr(brand, "handles", ())),
+            exclude=tuple(getattr(brand, "exclude", ())),
+        )
+
+    def _add_handle(self, handle: str, bare: dict[str, str]) -> None:
+        text = fold_plain(handle.strip())
+        body = text.lstrip("@#")
+        if not body:
+            return
+        if "." in body and not text.startswith(("@", "#")):
+            domain = body.split("//")[-1].removeprefix("www.").strip("/")
+            pattern = re.compile(r"(?<![a-z0-9\-])" + re.escape(domain) + r"(?![a-z0-9])")
+            self._handle_patterns.append((pattern, handle, RULE_DOMAIN, 95))
+            self._handle_anchors.add(domain)
+            return
+        body = re.sub(r"[^a-z0-9_]", "", body)
+        pattern = re.compile(r"[@#]" + re.escape(body) + r"(?![a-z0-9_])")
+        self._handle_patterns.append((pattern, handle, RULE_HANDLE, 95))
+        self._handle_anchors.add(body)
+        if len(body) >= 10:
+            bare.setdefault(body, handle)
+
+    def _make_anchors(self) -> tuple[str, ...]:
+        """Cheap substrings one of which any match must contain (a prefilter)."""
+        anchors = {self.kind[:4]}
+        place = "".join(self.place)
+        if len(place) >= 8:
+            anchors.update({place[:4], place[-4:]})
+        else:
+            anchors.add(place[:3])
+        for phrase in self.aliases:
+            anchors.add(phrase.words[0][:4])
+        anchors.update(self._handle_anchors)
+        anchors.update(body[:6] for body in self._bare_handles)
+        return tuple(sorted(anchor for anchor in anchors if anchor))
+
+    # --- public ------------------------------------------------------------------
+
+    def match(self, text: str) -> MatchResult:
+        folded_plain = fold_plain(text)
+        if not any(anchor in folded_plain for anchor in self._anchors):
+            return MatchResult()
+        doc = _Text(text)
+        found = list(self._find(doc))
+        excluded = self._excluded_ranges(doc)
+        kept = [f for f in found if not any(f.start < e and s < f.end for s, e, _ in excluded)]
+        if not kept:
+            return MatchResult(near_miss=self._near_miss(doc, found, excluded))
+        spans = []
+        for item in _best_non_overlapping(kept):
+            start, end = doc.folded.original(item.start, item.end)
+            spans.append(
+                Span(
+                    start=start,
+                    end=end,
+                    text=text[start:end],
+                    form=item.form,
+                    rule=item.rule,
+                    score=item.score,
+                )
+            )
+        return MatchResult(spans=tuple(sorted(spans, key=lambda s: s.start)))
+
+    # --- finding -----------------------------------------------------------------
+
+    def _find(self, doc: _Text) -> Iterable[_Found]:
+        tokens = doc.tokens
+        for index in range(len(tokens)):
+            kind = self._kind_at(doc, index)
+            if kind is not None:
+                yield from self._after_kind(doc, index, kind)
+            place = self._place_at(doc, index)
+            if place is not None:
+                yield from self._after_place(doc, place)
+            for phrase in self.aliases:
+                hit = self._phrase_at(doc, index, phrase.words)
+                if hit is not None:
+                    yield self._found(doc, hit, phrase.form, RULE_ALIAS, 95)
+            bare = self._bare_handles.get(tokens[index].text)
+            if bare is not None:
+                rule = RULE_HASHTAG if bare.startswith("#") else RULE_HANDLE
+                yield self._found(doc, _Hit(index, index, 0), bare, rule, 90)
+        folded = doc.folded.text
+        for pattern, form, rule, score in self._handle_patterns:
+            for m in pattern.finditer(folded):
+                yield _Found(m.start(), m.end(), form, rule, score)
+
+    def _found(self, doc: _Text, hit: _Hit, form: str, rule: str, score: int) -> _Found:
+        return _Found(
+            doc.tokens[hit.first].start,
+            doc.tokens[hit.last].end,
+            form,
+            rule,
+            max(50, score - 5 * hit.edits),
+        )
+
+    def _kind_at(self, doc: _Text, index: int) -> tuple[int, int, bool] | None:
+        """(last token, edits, plural) when the word at ``index`` is the kind word."""
+        text = doc.tokens[index].text
+        if text in self.kind_forms:
+            return index, 0, text != self.kind
+        for form in (self.kind, self.kind + "s"):
+            hit = doc.word_at(index, form, 1 if len(self.kind) >= 5 else 0)
+            if hit is not None:
+                return hit[0], hit[1], form != self.kind
+        return None
+
+    def _place_at(self, doc: _Text, index: int) -> _Hit | None:
+        edits = 0
+        position = index
+        for number, word in enumerate(self.place):
+            if number:
+                if not doc.weak_after(position):
+                    return None
+                position += 1
+            if position >= len(doc.tokens):
+                return None
+            hit = doc.word_at(position, word, max_edits(word))
+            if hit is None:
+                return None
+            position, more = hit
+            edits += more
+        return _Hit(index, position, edits)
+
+    def _skip_connectors(self, doc: _Text, index: int) -> int | None:
+        """The token after ``index`` and up to two connectors, or None at a hard separator."""
+        position = index
+        for _ in range(3):
+            if not doc.weak_after(position):
+                return None
+            position += 1
+            if doc.tokens[position].text not in CONNECTORS:
+                return position
+        return None
+
+    def _after_kind(self, doc: _Text, index: int, kind: tuple[int, int, bool]) -> Iterable[_Found]:
+        last, kind_edits, plural = kind
+        nxt = self._skip_connectors(doc, last)
+        if nxt is None:
+            return
+        place = self._place_at(doc, nxt)
+        if place is not None and not (kind_edits and place.edits):
+            yield self._found(
+                doc, _Hit(index, place.last, kind_edits + place.edits), self.name, RULE_NAME, 100
+            )
+            return
+        if plural and kind_edits == 0:
+            end = self._list_reaches(doc, last, want_place=True)
+            if end is not None:
+                yield self._found(
+                    doc, _Hit(index, end.last, end.edits), self.name, RULE_COORDINATION, 85
+                )
+
+    def _after_place(self, doc: _Text, place: _Hit) -> Iterable[_Found]:
+        """English order: "Drummondville CEGEP", "Drummondville and Granby CEGEPs"."""
+        last = place.last
+        if doc.weak_after(last):
+            nxt = last + 1
+            if doc.tokens[nxt].text == "s" and doc.sep(last) == "'" and doc.weak_after(nxt):
+                nxt += 1
+            if doc.tokens[nxt].text in self.kind_forms:
+                yield self._found(
+                    doc, _Hit(place.first, nxt, place.edits), self.name, RULE_ENGLISH, 95
+                )
+                return
+        end = self._list_reaches(doc, last, want_place=False)
+        if end is not None:
+            yield self._found(
+                doc, _Hit(place.first, end.last, place.edits), self.name, RULE_COORDINATION, 85
+            )
+
+    def _list_reaches(self, doc: _Text, index: int, *, want_place: bool) -> _Hit | None:
+        """Walk a list of names ("de Victoriaville, de Granby et de …") after ``index``.
+
+        Returns the hit of the place (``want_place``) or of a plural kind word
+        found inside the list; None when the list ends first.
+        """
+        tokens = doc.tokens
+        position = index
+        saw_name = False
+        for _ in range(_LIST_WINDOW):
+            if position + 1 >= len(tokens) or not _LIST_SEP.fullmatch(doc.sep(position)):
+                return None
+            position += 1
+            word = tokens[position].text
+            if want_place:
+                place = self._place_at(doc, position)
+                if place is not None:
+                    return place if saw_name or word != self.place[0] else None
+            elif word in self.kind_forms and word != self.kind:
+                return _Hit(position, position, 0) if saw_name else None
+            if word in LIST_WORDS:
+                continue
+            if doc.capitalised(position):
+                saw_name = True
+                continue
+            return None
+        return None
+
+    def _phrase_at(self, doc: _Text, index: int, words: Sequence[str]) -> _Hit | None:
+        tokens = doc.tokens
+        position = index
+        edits = 0
+        first = True
+        for word in words:
+            if not first:
+                if not doc.weak_after(position):
+                    return None
+                position += 1
+            if word in CONNECTORS:
+                if tokens[position].text in CONNECTORS:
+                    first = False
+                    continue
+                if first:
+                    return None
+                position -= 1  # the optional connector is absent: compare the same token
+                continue
+            tolerance = max_edits(word) if word in self.place or len(word) >= 8 else 0
+            if word == self.kind:
+                kind = self._kind_at(doc, position)
+                hit = (kind[0], kind[1]) if kind else None
+            else:
+                hit = doc.word_at(position, word, tolerance)
+            if hit is None:
+                return None
+            position, more = hit
+            edits += more
+            first = False
+        return _Hit(index, position, edits)
+
+    def _excluded_ranges(self, doc: _Text) -> list[tuple[int, int, str]]:
+        ranges = []
+        for phrase in self.exclusions:
+            for index in range(len(doc.tokens)):
+                hit = self._phrase_at(doc, index, phrase.words)
+                if hit is not None:
+                    ranges.append(
+                        (doc.tokens[hit.first].start, doc.tokens[hit.last].end, phrase.form)
+                    )
+        return ranges
+
+    # --- explaining --------------------------------------------------------------
+
+    def _near_miss(
+        self, doc: _Text, found: list[_Found], excluded: list[tuple[int, int, str]]
+    ) -> str | None:
+        folded = doc.folded.text
+        for item in found:
+            for start, end, form in excluded:
+                if item.start < end and start < item.end:
+                    return (
+                        f"« {_original(doc, item.start, item.end)} » annulé par l'exclusion "
+                        f"« {form} »"
+                    )
+        for index in range(len(doc.tokens)):
+            place = self._place_at(doc, index)
+            if place is not None:
+                shown = _original(doc, doc.tokens[place.first].start, doc.tokens[place.last].end)
+                return (
+                    f"« {shown} » ressemble au lieu du nom, mais aucun « {self.kind_display} » ne "
+                    f"l'accompagne : c'est le lieu, pas l'établissement"
+                )
+        for index in range(len(doc.tokens)):
+            if self._kind_at(doc, index) is not None:
+                stop = min(len(folded), doc.tokens[index].end + 40)
+                shown = _original(doc, doc.tokens[index].start, stop)
+                return (
+                    f"« {shown} » : le mot « {self.kind_display} » n'est pas suivi du lieu du nom"
+                )
+        return None
+
+
+def _original(doc: _Text, start: int, end: int) -> str:
+    begin, stop = doc.folded.original(start, end)
+    return " ".join(doc.original[begin:stop].split())
+
+
+def _best_non_overlapping(found: list[_Found]) -> list[_Found]:
+    """Keep the strongest, then longest, of overlapping findings."""
+    kept: list[_Found] = []
+    for item in sorted(found, key=lambda f: (-f.score, -(f.end - f.start), f.start)):
+        if all(item.end <= k.start or k.end <= item.start for k in kept):
+            kept.append(item)
+    return kept

@@ -1,0 +1,121 @@
+"""SQLAlchemy 2.0 typed models. Schema changes go through Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as naive UTC; gives them back aware (SQLite has no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        from datetime import UTC
+
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        from datetime import UTC
+
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SourceRow(Base):
+    """What veille remembers of each configured source."""
+
+    __tablename__ = "sources"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    type: Mapped[str] = mapped_column(String(40))
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    items_seen: Mapped[int] = mapped_column(Integer, default=0)
+    mentions_found: Mapped[int] = mapped_column(Integer, default=0)
+    notified_failing: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ItemRow(Base):
+    """An item already seen (matched or not), so it is never matched twice."""
+
+    __tablename__ = "items"
+    __table_args__ = (UniqueConstraint("key", name="uq_items_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(2000))
+    source: Mapped[str] = mapped_column(String(200), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    guid: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class DigestRow(Base):
+    """A digest email: created 'pending' before sending, 'sent' once accepted."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    mention_count: Mapped[int] = mapped_column(Integer, default=0)
+    subject: Mapped[str] = mapped_column(Text, default="")
+
+
+class MentionRow(Base):
+    """An item that names the brand; ``status`` is for triage (nouveau, traité, exclu)."""
+
+    __tablename__ = "mentions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), unique=True)
+    source: Mapped[str] = mapped_column(String(200), index=True)
+    source_type: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    matched: Mapped[str] = mapped_column(Text)
+    rule: Mapped[str] = mapped_column(String(40), default="")
+    score: Mapped[int] = mapped_column(Integer)
+    snippet: Mapped[str] = mapped_column(Text, default="")
+    highlight_start: Mapped[int] = mapped_column(Integer, default=0)
+    highlight_end: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="nouveau", index=True)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    alert_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id"), index=True)

@@ -1,0 +1,413 @@
+"""The store's operations, each one unit of work in its own transaction.
+
+ORM rows never leave this module: callers get frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.models import DigestRow, ItemRow, MentionRow, SourceRow
+from veille.errors import StorageError
+
+STATUS_NEW = "nouveau"
+STATUS_DONE = "traité"
+STATUS_EXCLUDED = "exclu"
+STATUSES = (STATUS_NEW, STATUS_DONE, STATUS_EXCLUDED)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    name: str
+    type: str
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    failing_since: datetime | None
+    consecutive_failures: int
+    last_error: str | None
+    etag: str | None
+    last_modified: str | None
+    items_seen: int
+    mentions_found: int
+    notified_failing: bool
+
+    @property
+    def failing(self) -> bool:
+        return self.consecutive_failures > 0
+
+
+@dataclass(frozen=True, slots=True)
+class MentionRecord:
+    id: int
+    url: str
+    title: str
+    source: str
+    source_type: str
+    published_at: datetime | None
+    found_at: datetime
+    matched: str
+    rule: str
+    score: int
+    snippet: str
+    highlight_start: int
+    highlight_end: int
+    status: str
+    urgent: bool
+    alert_sent_at: datetime | None
+    digest_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """An item to remember, with its mention when it names the brand."""
+
+    key: str
+    url: str
+    guid: str | None
+    title: str
+    text: str
+    published_at: datetime | None
+    mention: NewMention | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewMention:
+    matched: str
+    rule: str
+    score: int
+    snippet: str
+    highlight_start: int
+    highlight_end: int
+    urgent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DigestClaim:
+    """A digest reserved before sending: its id, Message-ID and mentions."""
+
+    id: int
+    message_id: str
+    mentions: tuple[MentionRecord, ...]
+
+
+def _source_record(row: SourceRow) -> SourceRecord:
+    return SourceRecord(
+        name=row.name,
+        type=row.type,
+        last_attempt_at=row.last_attempt_at,
+        last_success_at=row.last_success_at,
+        failing_since=row.failing_since,
+        consecutive_failures=row.consecutive_failures or 0,
+        last_error=row.last_error,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        items_seen=row.items_seen or 0,
+        mentions_found=row.mentions_found or 0,
+        notified_failing=bool(row.notified_failing),
+    )
+
+
+def _mention_record(row: MentionRow) -> MentionRecord:
+    return MentionRecord(
+        id=row.id,
+        url=row.url,
+        title=row.title,
+        source=row.source,
+        source_type=row.source_type,
+        published_at=row.published_at,
+        found_at=row.found_at,
+        matched=row.matched,
+        rule=row.rule,
+        score=row.score,
+        snippet=row.snippet,
+        highlight_start=row.highlight_start,
+        highlight_end=row.highlight_end,
+        status=row.status,
+        urgent=row.urgent,
+        alert_sent_at=row.alert_sent_at,
+        digest_id=row.digest_id,
+    )
+
+
+class MentionStore:
+    """All reads and writes veille makes; each method is one transaction."""
+
+    def __init__(self, session_factory: sessionmaker[Session]):
+        self._sessions = session_factory
+
+    # --- sources -------------------------------------------------------------------
+
+    def sync_sources(self, sources: Iterable[tuple[str, str]]) -> None:
+        """Make sure every configured source has a row (kept when removed from config)."""
+        try:
+            with self._sessions.begin() as session:
+                known = set(session.scalars(select(SourceRow.name)))
+                for name, kind in sources:
+                    if name not in known:
+                        session.add(
+                            SourceRow(
+                                name=name,
+                                type=kind,
+                                consecutive_failures=0,
+                                items_seen=0,
+                                mentions_found=0,
+                                notified_failing=False,
+                            )
+                        )
+        except SQLAlchemyError as exc:
+            raise StorageError(
+                f"écriture impossible dans la base ({exc.__class__.__name__})"
+            ) from exc
+
+    def sources(self, names: Sequence[str] | None = None) -> dict[str, SourceRecord]:
+        with self._sessions() as session:
+            query = select(SourceRow)
+            if names is not None:
+                query = query.where(SourceRow.name.in_(list(names)))
+            return {row.name: _source_record(row) for row in session.scalars(query)}
+
+    def claim_sources(self, names: Sequence[str], now: datetime) -> None:
+        """Mark sources as attempted now, before collecting them."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(SourceRow).where(SourceRow.name.in_(list(names))).values(last_attempt_at=now)
+            )
+
+    def record_failure(self, name: str, error: str, now: datetime) -> None:
+        with self._sessions.begin() as session:
+            row = session.get_one(SourceRow, name)
+            row.consecutive_failures = (row.consecutive_failures or 0) + 1
+            row.last_error = error
+            row.last_attempt_at = now
+            if row.failing_since is None:
+                row.failing_since = now
+
+    def known_keys(self, keys: Sequence[str]) -> set[str]:
+        """The keys among ``keys`` already stored."""
+        found: set[str] = set()
+        with self._sessions() as session:
+            for start in range(0, len(keys), 500):
+                chunk = list(keys[start : start + 500])
+                found.update(session.scalars(select(ItemRow.key).where(ItemRow.key.in_(chunk))))
+        return found
+
+    def save_batch(
+        self,
+        *,
+        source: str,
+        source_type: str,
+        items: Sequence[NewItem],
+        etag: str | None,
+        last_modified: str | None,
+        now: datetime,
+        keep_text: bool = True,
+    ) -> list[int]:
+        """Store one source's new items and mentions and its success, in one transaction.
+
+        Items whose key is already stored are skipped (the unique constraint is
+        the last guard). Returns the ids of the new mentions.
+        """
+        mention_ids: list[int] = []
+        with self._sessions.begin() as session:
+            row = session.get_one(SourceRow, source)
+            existing = (
+                set(
+                    session.scalars(
+                        select(ItemRow.key).where(ItemRow.key.in_([i.key for i in items]))
+                    )
+                )
+                if items
+                else set()
+            )
+            new_mentions: list[MentionRow] = []
+            for item in items:
+                if item.key in existing:
+                    continue
+                existing.add(item.key)
+                item_row = ItemRow(
+                    key=item.key,
+                    source=source,
+                    url=item.url,
+                    guid=item.guid,
+                    title=item.title,
+                    text=item.text if keep_text else None,
+                    published_at=item.published_at,
+                    seen_at=now,
+                )
+                session.add(item_row)
+                row.items_seen = (row.items_seen or 0) + 1
+                if item.mention is None:
+                    continue
+                session.flush()
+                mention = item.mention
+                mention_row = MentionRow(
+                    item_id=item_row.id,
+                    source=source,
+                    source_type=source_type,
+                    url=item.url,
+                    title=item.title,
+                    published_at=item.published_at,
+                    found_at=now,
+                    matched=mention.matched,
+                    rule=mention.rule,
+                    score=mention.score,
+                    snippet=mention.snippet,
+                    highlight_start=mention.highlight_start,
+                    highlight_end=mention.highlight_end,
+                    status=STATUS_NEW,
+                    urgent=mention.urgent,
+                )
+                session.add(mention_row)
+                new_mentions.append(mention_row)
+                row.mentions_found = (row.mentions_found or 0) + 1
+            session.flush()
+            mention_ids = [m.id for m in new_mentions]
+            row.last_attempt_at = now
+            row.last_success_at = now
+            row.consecutive_failures = 0
+            row.failing_since = None
+            row.last_error = None
+            if etag is not None or last_modified is not None:
+                row.etag = etag
+                row.last_modified = last_modified
+        return mention_ids
+
+    def mark_notified(self, name: str, failing: bool) -> None:
+        with self._sessions.begin() as session:
+            session.get_one(SourceRow, name).notified_failing = failing
+
+    # --- mentions ------------------------------------------------------------------
+
+    def mentions(
+        self,
+        *,
+        since: datetime | None = None,
+        status: str | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> list[MentionRecord]:
+        with self._sessions() as session:
+            query = select(MentionRow).order_by(MentionRow.found_at.desc(), MentionRow.id.desc())
+            if since is not None:
+                query = query.where(MentionRow.found_at >= since)
+            if status is not None:
+                query = query.where(MentionRow.status == status)
+            if ids is not None:
+                query = query.where(MentionRow.id.in_(list(ids)))
+            return [_mention_record(row) for row in session.scalars(query)]
+
+    def pending_alerts(self) -> list[MentionRecord]:
+        with self._sessions() as session:
+            query = (
+                select(MentionRow)
+                .where(
+                    MentionRow.urgent.is_(True),
+                    MentionRow.alert_sent_at.is_(None),
+                    MentionRow.status != STATUS_EXCLUDED,
+                )
+                .order_by(MentionRow.id)
+            )
+            return [_mention_record(row) for row in session.scalars(query)]
+
+    def mark_alert_sent(self, mention_id: int, now: datetime) -> None:
+        with self._sessions.begin() as session:
+            session.get_one(MentionRow, mention_id).alert_sent_at = now
+
+    def counts(self) -> dict[str, int]:
+        with self._sessions() as session:
+            return {
+                "mentions": session.scalar(select(func.count(MentionRow.id))) or 0,
+                "items": session.scalar(select(func.count(ItemRow.id))) or 0,
+                "unsent": session.scalar(
+                    select(func.count(MentionRow.id)).where(
+                        MentionRow.digest_id.is_(None), MentionRow.status != STATUS_EXCLUDED
+                    )
+                )
+                or 0,
+            }
+
+    # --- digests -------------------------------------------------------------------
+
+    def release_pending_digests(self) -> int:
+        """Give back the mentions of digests never confirmed sent (a crash mid-send)."""
+        with self._sessions.begin() as session:
+            stale = list(session.scalars(select(DigestRow.id).where(DigestRow.status == "pending")))
+            if not stale:
+                return 0
+            session.execute(
+                update(MentionRow).where(MentionRow.digest_id.in_(stale)).values(digest_id=None)
+            )
+            session.execute(
+                update(DigestRow).where(DigestRow.id.in_(stale)).values(status="abandoned")
+            )
+            return len(stale)
+
+    def claim_digest(
+        self, *, day: date, now: datetime, message_id: str, subject: str = ""
+    ) -> DigestClaim:
+        """Reserve every unsent mention for a new pending digest."""
+        with self._sessions.begin() as session:
+            rows = list(
+                session.scalars(
+                    select(MentionRow)
+                    .where(MentionRow.digest_id.is_(None), MentionRow.status != STATUS_EXCLUDED)
+                    .order_by(MentionRow.id)
+                )
+            )
+            digest = DigestRow(
+                message_id=message_id,
+                day=day,
+                status="pending",
+                created_at=now,
+                mention_count=len(rows),
+                subject=subject,
+            )
+            session.add(digest)
+            session.flush()
+            for row in rows:
+                row.digest_id = digest.id
+            return DigestClaim(digest.id, message_id, tuple(_mention_record(r) for r in rows))
+
+    def unsent_mentions(self) -> list[MentionRecord]:
+        with self._sessions() as session:
+            query = (
+                select(MentionRow)
+                .where(MentionRow.digest_id.is_(None), MentionRow.status != STATUS_EXCLUDED)
+                .order_by(MentionRow.id)
+            )
+            return [_mention_record(row) for row in session.scalars(query)]
+
+    def complete_digest(self, digest_id: int, now: datetime, subject: str) -> None:
+        with self._sessions.begin() as session:
+            digest = session.get_one(DigestRow, digest_id)
+            digest.status = "sent"
+            digest.sent_at = now
+            digest.subject = subject
+
+    def abort_digest(self, digest_id: int) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(MentionRow).where(MentionRow.digest_id == digest_id).values(digest_id=None)
+            )
+            session.execute(delete(DigestRow).where(DigestRow.id == digest_id))
+
+    def digest_sent_on(self, day: date) -> bool:
+        with self._sessions() as session:
+            found = session.scalar(
+                select(func.count(DigestRow.id)).where(
+                    DigestRow.day == day, DigestRow.status == "sent"
+                )
+            )
+            return bool(found)
+
+    def digests_sent(self) -> int:
+        with self._sessions() as session:
+            return (
+                session.scalar(select(func.count(DigestRow.id)).where(DigestRow.status == "sent"))
+                or 0
+            )

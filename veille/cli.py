@@ -1,0 +1,573 @@
+"""The ``veille`` command: the one place that builds objects and wires them together.
+
+A user mistake (``VeilleError``) becomes one French line on stderr and exit 2;
+``run`` exits 1 when it worked but some sources (or an email) failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import logging
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
+
+from collectors import REGISTRY, options_models
+from collectors.base import Collector
+from collectors.http import HttpClient
+from matchers import BrandMatcher
+from matchers.base import MatchResult
+from storage import MentionStore, open_database
+from storage.store import STATUSES, MentionRecord
+from veille import __version__
+from veille.alerts import KeywordSpotter
+from veille.config import Config, config_path, load_config, parse_duration
+from veille.digest import build_digest
+from veille.errors import ConfigError, DeliveryError, UsageError, VeilleError
+from veille.lock import RunLock, lock_path_for
+from veille.mail import Mailer
+from veille.pipeline import ItemMatcher, run_once, send_digest, utc_now
+
+log = logging.getLogger("veille")
+
+EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+# --- wiring -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """Everything a command needs, built once from the configuration."""
+
+    config: Config
+    store: MentionStore
+    item_matcher: ItemMatcher
+    mailer: Mailer
+    client: HttpClient
+    collectors: dict[str, Collector]
+
+
+def read_config(args: argparse.Namespace) -> Config:
+    return load_config(config_path(args.config), source_types=options_models())
+
+
+def build_matcher(config: Config) -> BrandMatcher:
+    return BrandMatcher.from_brand(config.brand)
+
+
+def build_app(config: Config) -> App:
+    return App(
+        config=config,
+        store=MentionStore(open_database(config.storage.url)),
+        item_matcher=ItemMatcher(build_matcher(config), KeywordSpotter(config.alerts.keywords)),
+        mailer=Mailer(config.smtp, config.outbox_dir),
+        client=HttpClient(config.http),
+        collectors={s.name: REGISTRY[s.type].from_config(s, config.http) for s in config.sources},
+    )
+
+
+def run_lock(config: Config) -> RunLock:
+    return RunLock(lock_path_for(config.storage.url, config.path))
+
+
+# --- output helpers ---------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _local(value: datetime | None, config: Config) -> str:
+    if value is None:
+        return "jamais"
+    return value.astimezone(config.digest.zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+def _clip(text: str, size: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+# --- commands ---------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = read_config(args)
+    print(f"{config.path} : configuration valide.")
+    print(
+        f"Marque : {config.brand.name} ({len(config.brand.aliases)} alias, "
+        f"{len(config.brand.handles)} identifiants, {len(config.brand.exclude)} exclusions)"
+    )
+    print(f"{len(config.sources)} source(s) :")
+    for source in config.sources:
+        where = getattr(source, "url", None) or getattr(source, "query", "")
+        state = "" if source.enabled else " (désactivée)"
+        every = parse_every(source.every.total_seconds())
+        print(f"  - {source.name} [{source.type}, toutes les {every}]{state} {where}")
+    digest = config.digest
+    print(f"Résumé : chaque jour à {digest.at:%H:%M} ({digest.timezone}) à {', '.join(digest.to)}")
+    if config.smtp is None:
+        print(f"Envoi : aucun serveur SMTP, les courriels sont écrits dans {config.outbox_dir}")
+    else:
+        print(f"Envoi : serveur SMTP {config.smtp.host}:{config.smtp.port}")
+        if config.smtp.password_env and config.smtp.password() is None:
+            print(
+                f"Attention : la variable d'environnement {config.smtp.password_env} "
+                "n'est pas définie dans cet environnement."
+            )
+    print(f"Base : {config.storage.url}")
+    return EXIT_OK
+
+
+def parse_every(seconds: float) -> str:
+    for unit, size in (("j", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)} {unit}"
+    return f"{seconds:g} s"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = read_config(args)
+    app = build_app(config)
+    lock = run_lock(config)
+    if not lock.acquire(wait=0):
+        print(f"Une autre exécution de veille est en cours (verrou {lock.path}) : rien à faire.")
+        return EXIT_OK
+    with lock:
+        report = run_once(
+            config,
+            client=app.client,
+            store=app.store,
+            item_matcher=app.item_matcher,
+            mailer=app.mailer,
+            collectors=app.collectors,
+            clock=utc_now,
+            force_all=args.all,
+        )
+    visited = len(report.outcomes)
+    print(
+        f"{visited} source(s) visitée(s), {len(report.failed_sources)} en échec, "
+        f"{report.new_mentions} nouvelle(s) mention(s)."
+    )
+    for outcome in report.failed_sources:
+        print(f"  Échec : {outcome.name} — {outcome.error}", file=sys.stderr)
+    if report.alerts_sent:
+        print(f"{report.alerts_sent} alerte(s) urgente(s) envoyée(s).")
+    if report.digest_subject:
+        print(f"Résumé envoyé : {report.digest_subject}")
+    for error in report.delivery_errors:
+        print(f"Erreur d'envoi : {error}", file=sys.stderr)
+    return report.exit_code
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    config = read_config(args)
+    app = build_app(config)
+    now = utc_now()
+    if args.dry_run:
+        mentions = app.store.unsent_mentions()
+        names = [s.name for s in config.sources if s.enabled]
+        digest = build_digest(
+            mentions,
+            brand=config.brand.name,
+            day=now.astimezone(config.digest.zone).date(),
+            now=now,
+            zone=config.digest.zone,
+            sources=list(app.store.sources(names).values()),
+            total_mentions=app.store.counts()["mentions"],
+        )
+        print(f"Objet : {digest.subject}\n")
+        print(digest.text)
+        print("(essai : rien n'a été envoyé ni marqué)")
+        return EXIT_OK
+    lock = run_lock(config)
+    if not lock.acquire(wait=120):
+        print(
+            f"Une autre exécution de veille est en cours (verrou {lock.path}) : réessayez.",
+            file=sys.stderr,
+        )
+        return EXIT_SOURCES_FAILED
+    with lock:
+        app.store.release_pending_digests()
+        try:
+            subject = send_digest(config, store=app.store, mailer=app.mailer, now=now)
+        except DeliveryError as exc:
+            print(
+                f"Résumé non envoyé : {exc}. Les mentions seront envoyées au prochain essai.",
+                file=sys.stderr,
+            )
+            return EXIT_SOURCES_FAILED
+    if subject is None:
+        print("Aucune nouvelle mention : rien à envoyer (send_empty: false).")
+    else:
+        print(f"Résumé envoyé ({app.mailer.destination}) : {subject}")
+    return EXIT_OK
+
+
+def parse_since(value: str, zone: ZoneInfo) -> datetime:
+    """``--since``: a duration back from now (7d) or a date/time, local when no zone."""
+    text = value.strip()
+    try:
+        return utc_now() - parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"date invalide « {value} » pour --since (exemples : 2026-11-01, 7d, 12h)"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+MENTION_FIELDS = (
+    "id",
+    "url",
+    "title",
+    "source",
+    "source_type",
+    "published_at",
+    "found_at",
+    "matched",
+    "rule",
+    "score",
+    "snippet",
+    "status",
+    "urgent",
+    "digest_id",
+)
+
+
+def mention_json(mention: MentionRecord) -> dict[str, Any]:
+    return {
+        "id": mention.id,
+        "url": mention.url,
+        "title": mention.title,
+        "source": mention.source,
+        "source_type": mention.source_type,
+        "published_at": _iso(mention.published_at),
+        "found_at": _iso(mention.found_at),
+        "matched": mention.matched,
+        "rule": mention.rule,
+        "score": mention.score,
+        "snippet": mention.snippet,
+        "status": mention.status,
+        "urgent": mention.urgent,
+        "digest_id": mention.digest_id,
+    }
+
+
+def cmd_mentions(args: argparse.Namespace) -> int:
+    if args.status and args.status not in STATUSES:
+        raise UsageError(f"statut inconnu « {args.status} » (statuts : {', '.join(STATUSES)})")
+    config = read_config(args)
+    since = parse_since(args.since, config.digest.zone) if args.since else None
+    store = MentionStore(open_database(config.storage.url))
+    mentions = store.mentions(since=since, status=args.status)
+    rows = [mention_json(m) for m in mentions]
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=MENTION_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        sys.stdout.write(buffer.getvalue())
+    else:
+        if not mentions:
+            print("Aucune mention enregistrée pour ces critères.")
+            return EXIT_OK
+        table = [
+            [
+                str(m.id),
+                _local(m.found_at, config),
+                ("URGENT " if m.urgent else "") + m.status,
+                _clip(m.source, 24),
+                _clip(m.matched, 30),
+                _clip(m.title, 60),
+            ]
+            for m in mentions
+        ]
+        print(_table(["N°", "Trouvée le", "Statut", "Source", "Forme trouvée", "Titre"], table))
+    return EXIT_OK
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    config = read_config(args)
+    store = MentionStore(open_database(config.storage.url))
+    records = store.sources()
+    rows = []
+    for source in config.sources:
+        record = records.get(source.name)
+        rows.append(
+            {
+                "name": source.name,
+                "type": source.type,
+                "enabled": source.enabled,
+                "last_success_at": _iso(record.last_success_at) if record else None,
+                "last_attempt_at": _iso(record.last_attempt_at) if record else None,
+                "failing_since": _iso(record.failing_since) if record else None,
+                "consecutive_failures": record.consecutive_failures if record else 0,
+                "last_error": record.last_error if record else None,
+                "items": record.items_seen if record else 0,
+                "mentions": record.mentions_found if record else 0,
+            }
+        )
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    table = []
+    for row, source in zip(rows, config.sources, strict=True):
+        record = records.get(source.name)
+        state = (
+            "désactivée"
+            if not row["enabled"]
+            else (
+                "jamais visitée"
+                if record is None or record.last_attempt_at is None
+                else ("EN PANNE" if row["consecutive_failures"] else "ok")
+            )
+        )
+        table.append(
+            [
+                _clip(source.name, 30),
+                source.type,
+                state,
+                _local(record.last_success_at if record else None, config),
+                str(row["consecutive_failures"]),
+                _clip(row["last_error"] or "", 50),
+                str(row["items"]),
+                str(row["mentions"]),
+            ]
+        )
+    print(
+        _table(
+            [
+                "Source",
+                "Type",
+                "État",
+                "Dernier succès",
+                "Échecs",
+                "Dernière erreur",
+                "Éléments",
+                "Mentions",
+            ],
+            table,
+        )
+    )
+    failing = sum(1 for r in rows if r["consecutive_failures"])
+    print(f"\n{len(rows) - failing} source(s) sur {len(rows)} fonctionnent.")
+    return EXIT_OK
+
+
+def _match_json(identifier: object, result: MatchResult) -> str:
+    return json.dumps(
+        {
+            "id": identifier,
+            "matched": result.matched,
+            "score": result.score,
+            "spans": [{"start": s.start, "end": s.end, "text": s.text} for s in result.spans],
+        },
+        ensure_ascii=False,
+    )
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    if bool(args.text) == bool(args.file):
+        raise UsageError("donnez soit un TEXTE, soit --file F.jsonl")
+    config = read_config(args)
+    matcher = build_matcher(config)
+    if args.file:
+        return _match_file(matcher, Path(args.file))
+    result = matcher.match(args.text)
+    if not result.matched:
+        print("Aucune mention.")
+        if result.near_miss:
+            print(f"Candidat le plus proche : {result.near_miss}.")
+        return EXIT_OK
+    print(f"Mention trouvée (score {result.score}).")
+    for span in result.spans:
+        print(
+            f"  « {span.text} » [{span.start}:{span.end}] — règle : {span.rule}, "
+            f"forme : {span.form}, score {span.score}"
+        )
+    return EXIT_OK
+
+
+def _match_file(matcher: BrandMatcher, path: Path) -> int:
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: lecture impossible ({exc.strerror})") from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                text = row["text"]
+                if not isinstance(text, str):
+                    raise TypeError
+            except (ValueError, KeyError, TypeError):
+                raise UsageError(
+                    f"{path}: ligne {number} : objet JSON avec « id » et « text » attendu"
+                ) from None
+            print(_match_json(row.get("id"), matcher.match(text)), flush=False)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from veille.demo import run_demo
+
+    return run_demo(outbox=Path(args.outbox))
+
+
+# --- parser -----------------------------------------------------------------------
+
+_ARGPARSE_FR = (
+    (r"unrecognized arguments: (.*)", r"argument inconnu : \1"),
+    (r"the following arguments are required: (.*)", r"argument obligatoire manquant : \1"),
+    (
+        r"argument (\S+): invalid choice: (\S+) \(choose from (.*)\)",
+        r"choix invalide \2 pour \1 (choix possibles : \3)",
+    ),
+    (r"argument (\S+): expected one argument", r"l'option \1 attend une valeur"),
+    (r"invalid choice: (\S+) \(choose from (.*)\)", r"commande inconnue \1 (commandes : \2)"),
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        for pattern, replacement in _ARGPARSE_FR:
+            if re.search(pattern, message):
+                message = re.sub(pattern, replacement, message)
+                break
+        raise UsageError(f"{message} (voir veille --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="veille",
+        description="Mécanisme de veille : trouve les mentions de l'établissement sur le Web "
+        "et envoie un résumé quotidien par courriel.",
+    )
+    parser.add_argument(
+        "--config", help="fichier de configuration (défaut : ./config.yaml ou $VEILLE_CONFIG)"
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="niveau du journal",
+    )
+    parser.add_argument(
+        "--log-format",
+        default="text",
+        choices=["text", "json"],
+        help="format du journal (json pour journald/ELK)",
+    )
+    parser.add_argument("--version", action="version", version=f"veille {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMANDE", parser_class=_Parser)
+    commands.required = True
+
+    commands.add_parser("check", help="valider la configuration et lister les sources")
+    run = commands.add_parser("run", help="un cycle : collecter, trouver, enregistrer, avertir")
+    run.add_argument(
+        "--all",
+        action="store_true",
+        help="visiter toutes les sources, même celles qui ne sont pas dues",
+    )
+    digest = commands.add_parser(
+        "digest", help="envoyer maintenant le résumé des mentions pas encore envoyées"
+    )
+    digest.add_argument(
+        "--dry-run", action="store_true", help="afficher le résumé sans l'envoyer ni rien marquer"
+    )
+    mentions = commands.add_parser("mentions", help="lister les mentions enregistrées")
+    mentions.add_argument("--since", help="depuis une date (2026-11-01) ou une durée (7d)")
+    mentions.add_argument("--status", help=f"statut ({', '.join(STATUSES)})")
+    mentions.add_argument("--format", default="table", choices=["table", "json", "csv"])
+    sources = commands.add_parser("sources", help="état de chaque source")
+    sources.add_argument("--format", default="table", choices=["table", "json"])
+    match = commands.add_parser("match", help="essayer le détecteur de mentions sur un texte")
+    match.add_argument("text", nargs="?", help="le texte à analyser")
+    match.add_argument("--file", help="fichier JSONL (un objet par ligne avec id et text)")
+    demo = commands.add_parser("demo", help="visite guidée hors ligne avec des sources d'exemple")
+    demo.add_argument("--outbox", default="outbox", help="dossier où écrire le résumé")
+    return parser
+
+
+COMMANDS = {
+    "check": cmd_check,
+    "run": cmd_run,
+    "digest": cmd_digest,
+    "mentions": cmd_mentions,
+    "sources": cmd_sources,
+    "match": cmd_match,
+    "demo": cmd_demo,
+}
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(
+            {
+                "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+                "level": record.levelname,
+                "logger": record.name,
+                "message": record.getMessage(),
+            },
+            ensure_ascii=False,
+        )
+
+
+def configure_logging(level: str, fmt: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
+        )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore", "alembic", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        configure_logging(args.log_level, args.log_format)
+        return COMMANDS[args.command](args)
+    except (ConfigError, UsageError) as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except VeilleError as exc:
+        print(f"veille : {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("Interrompu.", file=sys.stderr)
+        return 130

@@ -1,0 +1,40 @@
+"""Exceptions raised by veille.
+
+The hierarchy::
+
+    VeilleError                 base of everything veille raises on purpose
+    ├── ConfigError             config.yaml is missing, unreadable or invalid (exit 2)
+    ├── UsageError              a command-line argument is wrong (exit 2)
+    ├── SourceError             one source failed; caught per source, the run goes on
+    ├── DeliveryError           an email could not be handed to SMTP or the outbox
+    └── StorageError            the store cannot be opened or migrated (exit 2)
+
+Every message is French and fits on one line: it is what the user reads.
+Bugs are not ``VeilleError`` and keep their traceback.
+"""
+
+from __future__ import annotations
+
+
+class VeilleError(Exception):
+    """Base class; ``str(exc)`` is a one-line French message for the user."""
+
+
+class ConfigError(VeilleError):
+    """The configuration is invalid; the message names the file and line."""
+
+
+class UsageError(VeilleError):
+    """A command-line argument is wrong."""
+
+
+class SourceError(VeilleError):
+    """A source could not be collected; the message is the short reason."""
+
+
+class DeliveryError(VeilleError):
+    """An email could not be delivered (SMTP refused, unreachable, outbox unwritable)."""
+
+
+class StorageError(VeilleError):
+    """The store could not be opened, migrated or written."""

@@ -1,0 +1,371 @@
+"""One cycle of veille: collect → normalise → match → deduplicate → store → notify.
+
+``run_once`` is a plain function that ``veille run``, ``veille demo`` and the
+daemon's jobs all call. Everything it needs comes in as arguments (built by
+``cli.py``), and time comes from ``clock`` so tests can move it.
+
+Exactly-once rules:
+- an item is stored once (unique key); a source's batch is one transaction;
+- a mention is reserved for a digest before sending and marked sent only after
+  the SMTP server accepted it; on failure it is released for the next run;
+- an urgent alert is marked sent only after acceptance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from collectors.base import Collection, Collector, Item, SourceState
+from collectors.http import HttpClient
+from matchers.base import Matcher, snippet_around
+from storage.store import MentionStore, NewItem, NewMention, SourceRecord
+from veille.alerts import KeywordSpotter, build_alert, build_source_notice
+from veille.config import Config, SourceConfig
+from veille.digest import build_digest
+from veille.errors import DeliveryError, SourceError
+from veille.mail import Mailer, compose, new_message_id
+from veille.urls import item_key
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOutcome:
+    name: str
+    ok: bool
+    items: int = 0
+    new_items: int = 0
+    new_mentions: int = 0
+    not_modified: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    outcomes: tuple[SourceOutcome, ...] = ()
+    alerts_sent: int = 0
+    notices_sent: int = 0
+    digest_subject: str | None = None
+    delivery_errors: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def failed_sources(self) -> tuple[SourceOutcome, ...]:
+        return tuple(o for o in self.outcomes if not o.ok)
+
+    @property
+    def new_mentions(self) -> int:
+        return sum(o.new_mentions for o in self.outcomes)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed_sources or self.delivery_errors else 0
+
+
+def is_due(source: SourceConfig, record: SourceRecord | None, now: datetime) -> bool:
+    """Due when never tried, or ``every`` has passed (minus a little slack for cron)."""
+    if record is None or record.last_attempt_at is None:
+        return True
+    slack = min(timedelta(seconds=60), source.every * 0.1)
+    return now - record.last_attempt_at >= source.every - slack
+
+
+async def _collect_one(
+    collector: Collector, client: HttpClient, state: SourceState
+) -> Collection | SourceError:
+    try:
+        return await collector.collect(client, state)
+    except SourceError as exc:
+        return exc
+    except Exception as exc:  # a bug in one collector must not stop the others
+        log.exception("%s : erreur interne du collecteur", collector.name)
+        return SourceError(f"erreur interne ({exc.__class__.__name__})")
+
+
+async def _collect_all(
+    client: HttpClient, jobs: Sequence[tuple[Collector, SourceState]]
+) -> list[Collection | SourceError]:
+    async with client:
+        return await asyncio.gather(*(_collect_one(c, client, s) for c, s in jobs))
+
+
+class ItemMatcher:
+    """Matches items and turns hits into stored mentions (snippet, urgency)."""
+
+    def __init__(self, matcher: Matcher, spotter: KeywordSpotter):
+        self.matcher = matcher
+        self.spotter = spotter
+
+    def new_item(self, key: str, item: Item) -> NewItem:
+        text = f"{item.title}\n\n{item.text}" if item.text else item.title
+        result = self.matcher.match(text)
+        mention = None
+        best = result.best
+        if best is not None:
+            snippet = snippet_around(text, best)
+            mention = NewMention(
+                matched=best.text,
+                rule=best.rule,
+                score=result.score,
+                snippet=snippet.text,
+                highlight_start=snippet.start,
+                highlight_end=snippet.end,
+                urgent=self.spotter.find(text) is not None,
+            )
+        return NewItem(
+            key=key,
+            url=item.url,
+            guid=item.guid,
+            title=item.title,
+            text=item.text,
+            published_at=item.published_at,
+            mention=mention,
+        )
+
+
+def store_collection(
+    *,
+    source: SourceConfig,
+    collection: Collection,
+    store: MentionStore,
+    item_matcher: ItemMatcher,
+    now: datetime,
+) -> SourceOutcome:
+    """Deduplicate, match and store one source's items in one transaction."""
+    fresh: dict[str, Item] = {}
+    for item in collection.items:
+        fresh.setdefault(item_key(item.url, item.guid), item)
+    known = store.known_keys(list(fresh))
+    new_items = [
+        item_matcher.new_item(key, item) for key, item in fresh.items() if key not in known
+    ]
+    mention_ids = store.save_batch(
+        source=source.name,
+        source_type=source.type,
+        items=new_items,
+        etag=collection.state.etag,
+        last_modified=collection.state.last_modified,
+        now=now,
+    )
+    return SourceOutcome(
+        name=source.name,
+        ok=True,
+        items=len(collection.items),
+        new_items=len(new_items),
+        new_mentions=len(mention_ids),
+        not_modified=collection.not_modified,
+    )
+
+
+def collect_and_store(
+    config: Config,
+    *,
+    client: HttpClient,
+    store: MentionStore,
+    item_matcher: ItemMatcher,
+    collectors: Mapping[str, Collector],
+    now: datetime,
+    force_all: bool = False,
+) -> tuple[SourceOutcome, ...]:
+    enabled = [s for s in config.sources if s.enabled]
+    store.sync_sources((s.name, s.type) for s in enabled)
+    records = store.sources([s.name for s in enabled])
+    due = [s for s in enabled if force_all or is_due(s, records.get(s.name), now)]
+    if not due:
+        log.info("Aucune source à visiter pour l'instant")
+        return ()
+    store.claim_sources([s.name for s in due], now)
+    jobs = []
+    for source in due:
+        record = records.get(source.name)
+        state = SourceState(
+            etag=record.etag if record else None,
+            last_modified=record.last_modified if record else None,
+        )
+        jobs.append((collectors[source.name], state))
+    results = asyncio.run(_collect_all(client, jobs))
+    outcomes = []
+    for source, result in zip(due, results, strict=True):
+        if isinstance(result, SourceError):
+            store.record_failure(source.name, str(result), now)
+            log.warning("%s : échec — %s", source.name, result)
+            outcomes.append(SourceOutcome(source.name, ok=False, error=str(result)))
+            continue
+        outcome = store_collection(
+            source=source, collection=result, store=store, item_matcher=item_matcher, now=now
+        )
+        if outcome.not_modified:
+            log.info("%s : inchangé depuis la dernière visite (304)", source.name)
+        else:
+            log.info(
+                "%s : %d élément(s), %d nouveau(x), %d mention(s)",
+                source.name,
+                outcome.items,
+                outcome.new_items,
+                outcome.new_mentions,
+            )
+        outcomes.append(outcome)
+    return tuple(outcomes)
+
+
+def send_alerts(config: Config, *, store: MentionStore, mailer: Mailer, now: datetime) -> int:
+    """Send one email per urgent mention not yet alerted; mark each after acceptance."""
+    sent = 0
+    zone = config.digest.zone
+    for mention in store.pending_alerts():
+        notice = build_alert(mention, brand=config.brand.name, zone=zone)
+        message = compose(
+            subject=notice.subject,
+            text=notice.text,
+            html=notice.html,
+            sender=config.digest.sender,
+            to=config.digest.to,
+            message_id=new_message_id(config.digest.sender),
+            date=now,
+        )
+        mailer.send(message)
+        store.mark_alert_sent(mention.id, now)
+        sent += 1
+        log.info("Alerte urgente envoyée : %s", mention.title)
+    return sent
+
+
+def send_source_notices(
+    config: Config, *, store: MentionStore, mailer: Mailer, now: datetime
+) -> int:
+    """Tell the admins once when a source starts failing and once when it recovers.
+
+    Every change of this run goes into one email; the sources are marked
+    notified only after the email was accepted.
+    """
+    names = [s.name for s in config.sources if s.enabled]
+    changes = [r for r in store.sources(names).values() if r.failing != r.notified_failing]
+    if not changes:
+        return 0
+    if config.digest.admin_to:
+        notice = build_source_notice(changes, now=now, zone=config.digest.zone)
+        mailer.send(
+            compose(
+                subject=notice.subject,
+                text=notice.text,
+                html=notice.html,
+                sender=config.digest.sender,
+                to=config.digest.admin_to,
+                message_id=new_message_id(config.digest.sender),
+                date=now,
+            )
+        )
+    for record in changes:
+        store.mark_notified(record.name, record.failing)
+    return 1 if config.digest.admin_to else 0
+
+
+def digest_due(config: Config, *, store: MentionStore, now: datetime) -> bool:
+    local = now.astimezone(config.digest.zone)
+    return local.time() >= config.digest.at and not store.digest_sent_on(local.date())
+
+
+def send_digest(
+    config: Config, *, store: MentionStore, mailer: Mailer, now: datetime
+) -> str | None:
+    """Send the digest of every mention not yet sent; returns its subject (None if skipped).
+
+    The mentions are reserved first, then sent, then marked sent; a delivery
+    failure gives them back for the next run and raises DeliveryError.
+    """
+    zone = config.digest.zone
+    day = now.astimezone(zone).date()
+    claim = store.claim_digest(day=day, now=now, message_id=new_message_id(config.digest.sender))
+    if not claim.mentions and not config.digest.send_empty:
+        store.abort_digest(claim.id)
+        return None
+    names = [s.name for s in config.sources if s.enabled]
+    digest = build_digest(
+        claim.mentions,
+        brand=config.brand.name,
+        day=day,
+        now=now,
+        zone=zone,
+        sources=list(store.sources(names).values()),
+        total_mentions=store.counts()["mentions"],
+    )
+    message = compose(
+        subject=digest.subject,
+        text=digest.text,
+        html=digest.html,
+        sender=config.digest.sender,
+        to=config.digest.to,
+        message_id=claim.message_id,
+        date=now,
+    )
+    try:
+        mailer.send(message)
+    except DeliveryError:
+        store.abort_digest(claim.id)
+        raise
+    store.complete_digest(claim.id, now, digest.subject)
+    log.info("Résumé envoyé (%s) : %s", mailer.destination, digest.subject)
+    return digest.subject
+
+
+def run_once(
+    config: Config,
+    *,
+    client: HttpClient,
+    store: MentionStore,
+    item_matcher: ItemMatcher,
+    mailer: Mailer,
+    collectors: Mapping[str, Collector],
+    clock: Clock = utc_now,
+    force_all: bool = False,
+) -> RunReport:
+    """One full cycle; the caller holds the run lock."""
+    released = store.release_pending_digests()
+    if released:
+        log.warning("%d résumé(s) interrompu(s) remis en file pour le prochain envoi", released)
+    outcomes = collect_and_store(
+        config,
+        client=client,
+        store=store,
+        item_matcher=item_matcher,
+        collectors=collectors,
+        now=clock(),
+        force_all=force_all,
+    )
+    errors: list[str] = []
+    alerts = notices = 0
+    subject = None
+    try:
+        alerts = send_alerts(config, store=store, mailer=mailer, now=clock())
+    except DeliveryError as exc:
+        errors.append(f"alerte urgente non envoyée : {exc}")
+    try:
+        notices = send_source_notices(config, store=store, mailer=mailer, now=clock())
+    except DeliveryError as exc:
+        errors.append(f"avis aux administrateurs non envoyé : {exc}")
+    now = clock()
+    if digest_due(config, store=store, now=now):
+        try:
+            subject = send_digest(config, store=store, mailer=mailer, now=now)
+        except DeliveryError as exc:
+            errors.append(f"résumé non envoyé : {exc}")
+    for error in errors:
+        log.error("%s", error)
+    report = RunReport(tuple(outcomes), alerts, notices, subject, tuple(errors))
+    log.info(
+        "Cycle terminé : %d source(s) visitée(s), %d en échec, %d nouvelle(s) mention(s)%s",
+        len(report.outcomes),
+        len(report.failed_sources),
+        report.new_mentions,
+        ", résumé envoyé" if subject else "",
+    )
+    return report
