@@ -13,9 +13,12 @@ import json
 import logging
 import re
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.parser import BytesParser
+from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -30,6 +33,7 @@ from storage.store import STATUSES, MentionRecord
 from veille import __version__
 from veille.alerts import KeywordSpotter
 from veille.config import Config, config_path, load_config, parse_duration
+from veille.demo import serve_demo_data, write_demo_config
 from veille.digest import build_digest
 from veille.errors import ConfigError, DeliveryError, UsageError, VeilleError
 from veille.lock import RunLock, lock_path_for
@@ -437,9 +441,47 @@ def _match_file(matcher: BrandMatcher, path: Path) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from veille.demo import run_demo
+    outbox = Path(args.outbox).resolve()
+    before = set(outbox.glob("*.eml")) if outbox.exists() else set()
+    with serve_demo_data() as (base, folder), tempfile.TemporaryDirectory() as workdir:
+        print(f"Démo de veille : sources d'exemple servies sur {base} (hors ligne).")
+        path = write_demo_config(folder, base=base, workdir=Path(workdir), outbox=outbox)
+        config = load_config(path, source_types=options_models())
+        app = build_app(config)
+        report = run_once(
+            config,
+            client=app.client,
+            store=app.store,
+            item_matcher=app.item_matcher,
+            mailer=app.mailer,
+            collectors=app.collectors,
+            force_all=True,
+        )
+        items = sum(o.items for o in report.outcomes)
+        print(
+            f"Cycle terminé : {len(report.outcomes)} sources visitées, "
+            f"{len(report.failed_sources)} en panne (exprès), {items} éléments lus, "
+            f"{report.new_mentions} mentions trouvées."
+        )
+        for mention in app.store.mentions():
+            flag = "URGENT " if mention.urgent else ""
+            print(f"  - {flag}« {mention.matched} » ({mention.rule}) — {mention.title}")
+    written = sorted(set(outbox.glob("*.eml")) - before)
+    print(f"\n{len(written)} courriel(s) écrit(s) dans {outbox} :")
+    for email_file in written:
+        print(f"  {email_file}  ({_subject_of(email_file)})")
+    print("\nOuvrez ces fichiers .eml avec votre logiciel de courriel (Outlook, Thunderbird…).")
+    print(
+        'Pour essayer le détecteur : veille --config config.yaml match "Bravo au Cegep '
+        'Drummondville!"'
+    )
+    return EXIT_OK
 
-    return run_demo(outbox=Path(args.outbox))
+
+def _subject_of(path: Path) -> str:
+    with path.open("rb") as handle:
+        message = BytesParser(policy=default_policy).parse(handle, headersonly=True)
+    return str(message["Subject"])
 
 
 # --- parser -----------------------------------------------------------------------

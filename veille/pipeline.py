@@ -28,7 +28,7 @@ from veille.config import Config, SourceConfig
 from veille.digest import build_digest
 from veille.errors import DeliveryError, SourceError
 from veille.mail import Mailer, compose, new_message_id
-from veille.urls import item_key
+from veille.urls import canonical_url, item_key
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +106,13 @@ class ItemMatcher:
         self.spotter = spotter
 
     def new_item(self, key: str, item: Item) -> NewItem:
-        text = f"{item.title}\n\n{item.text}" if item.text else item.title
+        # An em dash is a hard separator for the matcher: no match spans title and body.
+        text = f"{item.title} — {item.text}" if item.text else item.title
         result = self.matcher.match(text)
         mention = None
-        best = result.best
-        if best is not None:
+        if result.spans:
+            # Prefer a span in the body for the snippet: it gives more context.
+            best = max(result.spans, key=lambda s: (s.score, s.start > len(item.title)))
             snippet = snippet_around(text, best)
             mention = NewMention(
                 matched=best.text,
@@ -123,7 +125,9 @@ class ItemMatcher:
             )
         return NewItem(
             key=key,
-            url=item.url,
+            url=canonical_url(item.url)
+            if item.url.startswith(("http://", "https://"))
+            else item.url,
             guid=item.guid,
             title=item.title,
             text=item.text,

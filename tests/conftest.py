@@ -1,0 +1,351 @@
+"""Shared fixtures: a real HTTP server and a real SMTP server on 127.0.0.1,
+a SQLite file in tmp_path, a config writer and a CLI runner.
+
+Nothing here reaches beyond 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- HTTP -------------------------------------------------------------------------------
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    status: int = 200
+    content_type: str = "application/rss+xml; charset=utf-8"
+    etag: str | None = None
+    last_modified: str | None = None
+    delay: float = 0.0
+    redirect: str | None = None
+    stream_bytes: int = 0  # > 0: send this many bytes without Content-Length
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Hit:
+    path: str
+    headers: dict[str, str]
+    status: int
+
+
+class FeedServer:
+    """A threaded HTTP server whose answers the test sets per path."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.hits: list[Hit] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+            def do_GET(self) -> None:  # noqa: N802
+                server._answer(self)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def add(self, path: str, body: bytes | str = b"", **options: Any) -> str:
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        self.routes[path] = Route(body=body, **options)
+        return self.url(path)
+
+    def add_file(self, path: str, name: str, **options: Any) -> str:
+        return self.add(path, (DATA / name).read_bytes(), **options)
+
+    def hits_for(self, path: str) -> list[Hit]:
+        with self._lock:
+            return [h for h in self.hits if h.path == path]
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        path = handler.path
+        route = self.routes.get(path.split("?")[0]) or self.routes.get(path)
+        status = 404 if route is None else route.status
+        try:
+            if route is None:
+                self._send(handler, 404, b"not found", "text/plain")
+                return
+            if route.delay:
+                time.sleep(route.delay)
+            if route.redirect:
+                status = 302
+                handler.send_response(302)
+                handler.send_header("Location", route.redirect)
+                handler.send_header("Content-Length", "0")
+                handler.end_headers()
+                return
+            if route.stream_bytes:
+                handler.send_response(200)
+                handler.send_header("Content-Type", route.content_type)
+                handler.send_header("Connection", "close")
+                handler.end_headers()
+                chunk = b"<!-- " + b"x" * 65_000 + b" -->\n"
+                sent = 0
+                try:
+                    while sent < route.stream_bytes:
+                        handler.wfile.write(chunk)
+                        sent += len(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                handler.close_connection = True
+                return
+            match_etag = route.etag and handler.headers.get("If-None-Match") == route.etag
+            match_date = (
+                route.last_modified
+                and handler.headers.get("If-Modified-Since") == route.last_modified
+            )
+            if match_etag or (match_date and not route.etag):
+                status = 304
+                handler.send_response(304)
+                if route.etag:
+                    handler.send_header("ETag", route.etag)
+                handler.send_header("Content-Length", "0")
+                handler.end_headers()
+                return
+            extra = dict(route.headers)
+            if route.etag:
+                extra["ETag"] = route.etag
+            if route.last_modified:
+                extra["Last-Modified"] = route.last_modified
+            self._send(handler, route.status, route.body, route.content_type, extra)
+        finally:
+            with self._lock:
+                self.hits.append(Hit(path, dict(handler.headers.items()), status))
+
+    @staticmethod
+    def _send(
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        body: bytes,
+        content_type: str,
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(body)))
+        for key, value in (extra or {}).items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        try:
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    server = FeedServer()
+    yield server
+    server.close()
+
+
+# --- SMTP -------------------------------------------------------------------------------
+
+
+class _Inbox:
+    """aiosmtpd handler keeping every accepted message; can be told to refuse."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refuse = False
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.refuse:
+            return "451 4.3.0 Service temporairement indisponible"
+        message = BytesParser(policy=policy.default).parsebytes(envelope.content)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 OK"
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    inbox: _Inbox
+    controller: Controller
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.inbox.messages
+
+    def subjects(self) -> list[str]:
+        return [str(m["Subject"]) for m in self.messages]
+
+    def digests(self) -> list[EmailMessage]:
+        return [
+            m
+            for m in self.messages
+            if str(m["Subject"]).startswith("Veille — ") and "mention" in str(m["Subject"])
+        ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    inbox = _Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield SmtpServer("127.0.0.1", port, inbox, controller)
+    controller.stop()
+
+
+# --- config and CLI ---------------------------------------------------------------------
+
+BRAND_BLOCK = """\
+brand:
+  name: Cégep de Drummondville
+  aliases:
+    - Collège d'enseignement général et professionnel de Drummondville
+    - Cégep de Drummond
+    - Cégep drummondvillois
+  handles: ["@cegepdrummond", "#cegepdrummond", cegepdrummond.ca]
+  exclude: [Collège Saint-Bernard, Voltigeurs de Drummondville]
+alerts:
+  keywords: [plainte, poursuite, diffamation]
+"""
+
+
+@dataclass
+class Workspace:
+    """A folder with a config.yaml, its SQLite store and outbox."""
+
+    path: Path
+
+    @property
+    def config(self) -> Path:
+        return self.path / "config.yaml"
+
+    @property
+    def db(self) -> Path:
+        return self.path / "veille.db"
+
+    @property
+    def outbox(self) -> Path:
+        return self.path / "outbox"
+
+    def write(
+        self,
+        sources: list[dict[str, Any]],
+        *,
+        smtp: SmtpServer | None = None,
+        at: str = "00:00",
+        send_empty: bool = True,
+        extra: str = "",
+        http: str = "",
+    ) -> Path:
+        lines = [BRAND_BLOCK, "sources:"]
+        for source in sources:
+            lines.append(
+                "  - " + ", ".join(f"{k}: {_yaml(v)}" for k, v in source.items()).join("{}")
+            )
+        lines.append(
+            "digest:\n"
+            "  to: [communications@cegep.example]\n"
+            "  admin_to: [informatique@cegep.example]\n"
+            "  from: veille@cegep.example\n"
+            f'  at: "{at}"\n'
+            "  timezone: America/Montreal\n"
+            f"  send_empty: {'true' if send_empty else 'false'}"
+        )
+        if smtp is not None:
+            lines.append(
+                f"smtp:\n  host: {smtp.host}\n  port: {smtp.port}\n  starttls: false\n  timeout: 5s"
+            )
+        lines.append("storage:\n  url: sqlite:///veille.db")
+        lines.append("http:\n  timeout: 3s\n  per_host_delay: 0s\n  max_bytes: 2000000\n" + http)
+        lines.append(extra)
+        self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return self.config
+
+
+def _yaml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    return Workspace(tmp_path)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def run_veille(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> Result:
+    """Run the CLI in a child process, as cron or a user would."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("VEILLE_")}
+    environment["PYTHONWARNINGS"] = "error"
+    environment.update(env or {})
+    done = subprocess.run(
+        [sys.executable, "-m", "veille", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture
+def veille(workspace: Workspace) -> Callable[..., Result]:
+    def run(*args: str, **kwargs: Any) -> Result:
+        return run_veille("--config", str(workspace.config), *args, cwd=workspace.path, **kwargs)
+
+    return run
