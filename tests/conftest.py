@@ -6,6 +6,7 @@ Nothing here reaches beyond 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -161,10 +162,8 @@ class FeedServer:
         for key, value in (extra or {}).items():
             handler.send_header(key, value)
         handler.end_headers()
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             handler.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
     def close(self) -> None:
         self.httpd.shutdown()

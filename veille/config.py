@@ -11,9 +11,10 @@ by the caller, see ``collectors.REGISTRY``), so each collector owns its options.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
@@ -289,14 +290,16 @@ _MESSAGES = {
 }
 
 
-def _describe(error: Mapping[str, Any]) -> str:
+def _describe(error: Mapping[str, Any], known: Sequence[str] = ()) -> str:
     kind = error["type"]
     loc = error["loc"]
     ctx = error.get("ctx") or {}
     if kind == "missing":
         return f"clé obligatoire manquante « {loc[-1]} »"
     if kind == "extra_forbidden":
-        return f"option inconnue « {loc[-1]} »"
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1) if known else []
+        hint = f" (vouliez-vous dire « {close[0]} » ?)" if close else ""
+        return f"option inconnue « {loc[-1]} »{hint}"
     if kind in ("value_error", "assertion_error"):
         return str(ctx.get("error", error["msg"]))
     if kind in ("greater_than_equal", "greater_than"):
@@ -325,9 +328,15 @@ def _line_for(loc: Path_, lines: Mapping[Path_, int]) -> int | None:
 
 
 def _errors(
-    exc: ValidationError, where: str, prefix: Path_, lines: Mapping[Path_, int], label: str = ""
+    exc: ValidationError,
+    where: str,
+    prefix: Path_,
+    lines: Mapping[Path_, int],
+    label: str = "",
+    known: Sequence[str] = (),
 ) -> Iterator[str]:
-    for error in exc.errors():
+    # An unknown option first: a typo ("urll") also makes the real one look missing.
+    for error in sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden"):
         loc = (*prefix, *(p for p in error["loc"] if isinstance(p, str | int)))
         if error["type"] == "missing":
             line = _line_for(loc[:-1], lines)
@@ -337,7 +346,7 @@ def _errors(
             shown = _dotted(loc if error["type"] != "extra_forbidden" else loc[:-1])
         at = f"ligne {line} : " if line else ""
         subject = f"{shown}{label} : " if shown else ""
-        yield f"{where}: {at}{subject}{_describe(error)}"
+        yield f"{where}: {at}{subject}{_describe(error, known)}"
 
 
 def _fail(messages: list[str]) -> ConfigError:
@@ -393,7 +402,8 @@ def load_config(path: Path, *, source_types: Mapping[str, type[SourceConfig]]) -
         try:
             source = model.model_validate(raw)
         except ValidationError as exc:
-            raise _fail(list(_errors(exc, where, loc, lines, label))) from None
+            fields = [f.alias or n for n, f in model.model_fields.items()]
+            raise _fail(list(_errors(exc, where, loc, lines, label, fields))) from None
         if source.name in names:
             raise ConfigError(f"{where}: {at} : nom de source en double « {source.name} »")
         names.add(source.name)

@@ -1,0 +1,157 @@
+"""The brand matcher: table-driven cases, the dev corpus score, a second brand."""
+
+from __future__ import annotations
+
+import collections
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from matchers import BrandMatcher
+from matchers.base import Span, snippet_around
+from tests.conftest import DATA, ROOT
+
+CASES = yaml.safe_load((DATA / "matcher_cases.yaml").read_text(encoding="utf-8"))
+DEV_CORPUS = ROOT.parent / "shared" / "corpus" / "mentions-dev.jsonl"
+
+
+@pytest.fixture(scope="module")
+def matcher() -> BrandMatcher:
+    return BrandMatcher(
+        name="Cégep de Drummondville",
+        aliases=[
+            "Collège d'enseignement général et professionnel de Drummondville",
+            "Cégep de Drummond",
+            "Cégep drummondvillois",
+        ],
+        handles=["@cegepdrummond", "#cegepdrummond", "cegepdrummond.ca"],
+        exclude=["Collège Saint-Bernard", "Voltigeurs de Drummondville", "UQTR"],
+    )
+
+
+@pytest.mark.parametrize("case", CASES["mentions"], ids=lambda c: c["text"][:40])
+def test_mentions_are_found_with_spans_in_the_original_text(matcher: BrandMatcher, case) -> None:
+    result = matcher.match(case["text"])
+    assert result.matched, result.near_miss
+    assert case["match"] in [span.text for span in result.spans]
+    for span in result.spans:
+        assert case["text"][span.start : span.end] == span.text
+        assert 0 < span.score <= 100
+
+
+@pytest.mark.parametrize("text", CASES["non_mentions"], ids=lambda t: t[:40])
+def test_non_mentions_are_rejected(matcher: BrandMatcher, text: str) -> None:
+    result = matcher.match(text)
+    assert not result.matched, result.spans
+
+
+def test_exclusion_cancels_only_the_overlapping_match(matcher: BrandMatcher) -> None:
+    text = "Les Voltigeurs de Drummondville visitent le Cégep de Drummondville."
+    result = matcher.match(text)
+    assert [s.text for s in result.spans] == ["Cégep de Drummondville"]
+
+
+def test_near_miss_explains_why(matcher: BrandMatcher) -> None:
+    result = matcher.match("Elle habite Drummondville et étudie au cégep de Sherbrooke.")
+    assert not result.matched
+    assert result.near_miss is not None and "Drummondville" in result.near_miss
+
+
+def test_snippet_highlights_the_match() -> None:
+    text = "x " * 300 + "au Cégep de Drummondville, hier" + " y" * 300
+    start = text.index("Cégep")
+    span = Span(start, start + 22, "Cégep de Drummondville", "f", "nom", 100)
+    snippet = snippet_around(text, span, width=80)
+    assert snippet.text[snippet.start : snippet.end] == "Cégep de Drummondville"
+    assert snippet.text.startswith("… ") and snippet.text.endswith(" …")
+    assert len(snippet.text) < 100
+
+
+def test_second_brand_from_yaml_only() -> None:
+    brand = yaml.safe_load(
+        """
+        name: Cégep de Victoriaville
+        aliases: [Cégep de Victo, cégep victoriavillois]
+        handles: ["@cegepvicto", cegepvicto.ca]
+        """
+    )
+    victo = BrandMatcher(**brand)
+    for text in (
+        "Le Cégep de Victoriaville ouvre un programme.",
+        "au cegep de victoriavile",
+        "Visit the Victoriaville CEGEP booth",
+        "Bravo @CegepVicto!",
+        "Le cégep victoriavillois accueille 1 000 étudiants.",
+        "les cégeps de Drummondville et de Victoriaville",
+        "Info : www.cegepvicto.ca",
+    ):
+        assert victo.match(text).matched, text
+    for text in (
+        "Le Cégep de Drummondville ouvre un programme.",
+        "Bravo @CegepDrummond!",
+        "Victoriaville accueille le festival.",
+        "Le cégep drummondvillois",
+    ):
+        assert not victo.match(text).matched, text
+
+
+def test_dev_corpus_quality(matcher: BrandMatcher) -> None:
+    if not DEV_CORPUS.exists():
+        pytest.skip("shared/corpus/mentions-dev.jsonl absent")
+    rows = [json.loads(line) for line in DEV_CORPUS.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    tp = fp = fn = 0
+    failures: dict[str, list[str]] = collections.defaultdict(list)
+    for row in rows:
+        found = matcher.match(row["text"]).matched
+        if found and row["label"]:
+            tp += 1
+        elif found:
+            fp += 1
+            failures[row["category"]].append(f"faux positif {row['id']}")
+        elif row["label"]:
+            fn += 1
+            failures[row["category"]].append(f"faux négatif {row['id']}")
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    print(f"\ndev corpus: {len(rows)} textes, précision {precision:.3f}, rappel {recall:.3f}, "
+          f"F1 {f1:.3f}")
+    for category, items in sorted(failures.items()):
+        print(f"  {category}: {', '.join(items)}")
+    assert f1 >= 0.98 and precision >= 0.99
+
+
+def test_match_cli_file_mode_and_explanation(tmp_path: Path) -> None:
+    from tests.conftest import run_veille
+    from tests.unit.test_config import GOOD
+
+    (tmp_path / "config.yaml").write_text(GOOD, encoding="utf-8")
+    lines = [
+        {"id": "a", "text": "Merci au Cégep de Drummondville!"},
+        {"id": "b", "text": "Drummondville est une ville."},
+        {"id": 3, "text": "Le 😀 Cegep Drummondville"},
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n",
+                      encoding="utf-8")
+    result = run_veille("match", "--file", str(source), cwd=tmp_path)
+    assert result.code == 0, result.err
+    out = [json.loads(line) for line in result.out.splitlines()]
+    assert [o["id"] for o in out] == ["a", "b", 3]
+    assert out[0] == {"id": "a", "matched": True, "score": 100,
+                      "spans": [{"start": 9, "end": 31, "text": "Cégep de Drummondville"}]}
+    assert out[1]["matched"] is False and out[1]["spans"] == []
+    span = out[2]["spans"][0]
+    assert lines[2]["text"][span["start"] : span["end"]] == "Cegep Drummondville"
+
+    said = run_veille("match", "Bravo au Cegep de Drummonville", cwd=tmp_path)
+    assert "Mention trouvée" in said.out and "règle : nom" in said.out
+    refused = run_veille("match", "Elle habite Drummondville.", cwd=tmp_path)
+    assert "Aucune mention" in refused.out and "Candidat le plus proche" in refused.out
+
+    source.write_text("pas du json\n", encoding="utf-8")
+    bad = run_veille("match", "--file", str(source), cwd=tmp_path)
+    assert bad.code == 2 and "ligne 1" in bad.err and "Traceback" not in bad.err

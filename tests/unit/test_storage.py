@@ -1,0 +1,90 @@
+"""The store: migrations match the models, items are unique, digests exactly once."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+
+from storage import MentionStore, open_database
+from storage.models import Base, ItemRow
+from storage.store import NewItem, NewMention
+from veille.errors import StorageError
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> MentionStore:
+    store = MentionStore(open_database(f"sqlite:///{tmp_path / 'v.db'}"))
+    store.sync_sources([("S", "feed")])
+    return store
+
+
+def _item(key: str, mention: bool = True) -> NewItem:
+    found = NewMention("Cégep de Drummondville", "nom", 100, "au Cégep de Drummondville", 3, 25,
+                       False) if mention else None
+    return NewItem(key, key, None, f"titre {key}", "texte", NOW, found)
+
+
+def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
+    factory = open_database(f"sqlite:///{tmp_path / 'm.db'}")
+    engine = factory.kw["bind"]
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+    assert inspect(engine).get_table_names() == sorted(
+        ["alembic_version", "digests", "items", "mentions", "sources"]
+    )
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    # opening again is a no-op upgrade
+    open_database(f"sqlite:///{tmp_path / 'm.db'}")
+
+
+def test_an_item_is_stored_once(store: MentionStore) -> None:
+    ids = store.save_batch(source="S", source_type="feed", items=[_item("a"), _item("a")],
+                           etag=None, last_modified=None, now=NOW)
+    assert len(ids) == 1
+    again = store.save_batch(source="S", source_type="feed", items=[_item("a"), _item("b", False)],
+                             etag='"e"', last_modified=None, now=NOW)
+    assert again == []
+    assert store.counts() == {"mentions": 1, "items": 2, "unsent": 1}
+    record = store.sources()["S"]
+    assert record.items_seen == 2 and record.mentions_found == 1 and record.etag == '"e"'
+
+
+def test_unique_constraint_is_the_last_guard(store: MentionStore) -> None:
+    factory = store._sessions
+    with pytest.raises(IntegrityError), factory.begin() as session:
+        session.add(ItemRow(key="k", source="S", url="u", title="", seen_at=NOW))
+        session.add(ItemRow(key="k", source="S", url="u", title="", seen_at=NOW))
+
+
+def test_digest_claim_abort_and_complete(store: MentionStore) -> None:
+    store.save_batch(source="S", source_type="feed", items=[_item("a"), _item("b")],
+                     etag=None, last_modified=None, now=NOW)
+    claim = store.claim_digest(day=date(2026, 11, 28), now=NOW, message_id="<1@x>")
+    assert len(claim.mentions) == 2 and store.unsent_mentions() == []
+    store.abort_digest(claim.id)
+    assert len(store.unsent_mentions()) == 2
+    claim = store.claim_digest(day=date(2026, 11, 28), now=NOW, message_id="<2@x>")
+    assert not store.digest_sent_on(date(2026, 11, 28))
+    # a crash before completion: the next run releases the pending digest
+    assert store.release_pending_digests() == 1
+    assert len(store.unsent_mentions()) == 2
+    claim = store.claim_digest(day=date(2026, 11, 28), now=NOW, message_id="<3@x>")
+    store.complete_digest(claim.id, NOW, "sujet")
+    assert store.digest_sent_on(date(2026, 11, 28))
+    assert store.unsent_mentions() == []
+    assert store.release_pending_digests() == 0
+
+
+def test_missing_database_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="dossier de la base introuvable"):
+        open_database(f"sqlite:///{tmp_path / 'absent' / 'v.db'}")
