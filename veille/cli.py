@@ -341,27 +341,25 @@ def cmd_sources(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return EXIT_OK
     table = []
-    for row, source in zip(rows, config.sources, strict=True):
+    for source in config.sources:
         record = records.get(source.name)
-        state = (
-            "désactivée"
-            if not row["enabled"]
-            else (
-                "jamais visitée"
-                if record is None or record.last_attempt_at is None
-                else ("EN PANNE" if row["consecutive_failures"] else "ok")
-            )
-        )
+        failures = record.consecutive_failures if record else 0
+        if not source.enabled:
+            state = "désactivée"
+        elif record is None or record.last_attempt_at is None:
+            state = "jamais visitée"
+        else:
+            state = "EN PANNE" if failures else "ok"
         table.append(
             [
                 _clip(source.name, 30),
                 source.type,
                 state,
                 _local(record.last_success_at if record else None, config),
-                str(row["consecutive_failures"]),
-                _clip(row["last_error"] or "", 50),
-                str(row["items"]),
-                str(row["mentions"]),
+                str(failures),
+                _clip((record.last_error if record else None) or "", 50),
+                str(record.items_seen if record else 0),
+                str(record.mentions_found if record else 0),
             ]
         )
     print(
