@@ -59,34 +59,55 @@ def test_good_config_loads_with_defaults(tmp_path: Path) -> None:
 
 CASES = [
     ("unknown key", GOOD + "colour: blue\n", 12, "option inconnue « colour »"),
-    ("unknown source option", GOOD.replace("    url:", "    urll:"), 6,
-     "sources[0] (Journal) : option inconnue « urll »"),
+    (
+        "unknown source option",
+        GOOD.replace("    url:", "    urll:"),
+        6,
+        "sources[0] (Journal) : option inconnue « urll »",
+    ),
     ("bad duration", GOOD.replace("every: 30m", "every: 30x"), 7, "durée invalide « 30x »"),
     ("bad time", GOOD.replace('"07:30"', '"7h3"'), 11, "heure invalide"),
-    ("bad email", GOOD.replace("veille@cegep.example", "veille"), 10,
-     "adresse courriel invalide"),
+    ("bad email", GOOD.replace("veille@cegep.example", "veille"), 10, "adresse courriel invalide"),
     ("unknown type", GOOD.replace("type: feed", "type: fed"), 5, "type inconnu « fed »"),
-    ("missing brand name", GOOD.replace("  name: Cégep de Drummondville\n", "  aliases: []\n"),
-     1, "clé obligatoire manquante « name »"),
-    ("bad url", GOOD.replace("https://journal.test/feed/", "journal.test"), 6,
-     "doit commencer par http"),
+    (
+        "missing brand name",
+        GOOD.replace("  name: Cégep de Drummondville\n", "  aliases: []\n"),
+        1,
+        "clé obligatoire manquante « name »",
+    ),
+    (
+        "bad url",
+        GOOD.replace("https://journal.test/feed/", "journal.test"),
+        6,
+        "doit commencer par http",
+    ),
     ("bad zone", GOOD + "  timezone: Mars/Olympus\n", 12, "fuseau horaire inconnu"),
     ("not a number", GOOD + "http:\n  concurrency: beaucoup\n", 13, "nombre entier"),
-    ("inline password", GOOD + "smtp:\n  host: smtp.test\n  password: secret\n", 12,
-     "password_env"),
+    (
+        "inline password",
+        GOOD + "smtp:\n  host: smtp.test\n  password: secret\n",
+        12,
+        "password_env",
+    ),
     ("yaml syntax", GOOD + "  to: [oops\n", 13, "YAML invalide"),
     ("duplicate key", GOOD + "brand:\n  name: X\n", 12, "clé en double « brand »"),
-    ("duplicate source", GOOD + "  - {name: Journal, type: feed, url: 'https://a.test/'}\n",
-     None, "nom de source en double"),
+    (
+        "duplicate source",
+        GOOD + "  - {name: Journal, type: feed, url: 'https://a.test/'}\n",
+        None,
+        "nom de source en double",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("label", "text", "line", "message"), CASES, ids=[c[0] for c in CASES])
-def test_mistakes_name_the_line(tmp_path: Path, label: str, text: str, line: int | None,
-                                message: str) -> None:
+def test_mistakes_name_the_line(
+    tmp_path: Path, label: str, text: str, line: int | None, message: str
+) -> None:
     if label == "duplicate source":  # the new source must sit inside the sources list
-        text = GOOD.replace("digest:", "  - {name: Journal, type: feed, url: 'https://a.test/'}\n"
-                            "digest:")
+        text = GOOD.replace(
+            "digest:", "  - {name: Journal, type: feed, url: 'https://a.test/'}\ndigest:"
+        )
         line = 8
     with pytest.raises(ConfigError) as caught:
         _load(tmp_path, text)
@@ -97,8 +118,9 @@ def test_mistakes_name_the_line(tmp_path: Path, label: str, text: str, line: int
 
 
 def test_cli_bad_config_exits_2_with_one_french_line(tmp_path: Path) -> None:
-    (tmp_path / "config.yaml").write_text(GOOD.replace("every: 30m", "every: bientôt"),
-                                          encoding="utf-8")
+    (tmp_path / "config.yaml").write_text(
+        GOOD.replace("every: 30m", "every: bientôt"), encoding="utf-8"
+    )
     for command in ("check", "run", "sources", "digest", "mentions"):
         result = run_veille(command, cwd=tmp_path)
         assert result.code == 2, command

@@ -100,8 +100,11 @@ def test_second_brand_from_yaml_only() -> None:
 def test_dev_corpus_quality(matcher: BrandMatcher) -> None:
     if not DEV_CORPUS.exists():
         pytest.skip("shared/corpus/mentions-dev.jsonl absent")
-    rows = [json.loads(line) for line in DEV_CORPUS.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in DEV_CORPUS.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     tp = fp = fn = 0
     failures: dict[str, list[str]] = collections.defaultdict(list)
     for row in rows:
@@ -117,8 +120,10 @@ def test_dev_corpus_quality(matcher: BrandMatcher) -> None:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    print(f"\ndev corpus: {len(rows)} textes, précision {precision:.3f}, rappel {recall:.3f}, "
-          f"F1 {f1:.3f}")
+    print(
+        f"\ndev corpus: {len(rows)} textes, précision {precision:.3f}, rappel {recall:.3f}, "
+        f"F1 {f1:.3f}"
+    )
     for category, items in sorted(failures.items()):
         print(f"  {category}: {', '.join(items)}")
     assert f1 >= 0.98 and precision >= 0.99
@@ -135,14 +140,19 @@ def test_match_cli_file_mode_and_explanation(tmp_path: Path) -> None:
         {"id": 3, "text": "Le 😀 Cegep Drummondville"},
     ]
     source = tmp_path / "in.jsonl"
-    source.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n",
-                      encoding="utf-8")
+    source.write_text(
+        "\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n", encoding="utf-8"
+    )
     result = run_veille("match", "--file", str(source), cwd=tmp_path)
     assert result.code == 0, result.err
     out = [json.loads(line) for line in result.out.splitlines()]
     assert [o["id"] for o in out] == ["a", "b", 3]
-    assert out[0] == {"id": "a", "matched": True, "score": 100,
-                      "spans": [{"start": 9, "end": 31, "text": "Cégep de Drummondville"}]}
+    assert out[0] == {
+        "id": "a",
+        "matched": True,
+        "score": 100,
+        "spans": [{"start": 9, "end": 31, "text": "Cégep de Drummondville"}],
+    }
     assert out[1]["matched"] is False and out[1]["spans"] == []
     span = out[2]["spans"][0]
     assert lines[2]["text"][span["start"] : span["end"]] == "Cegep Drummondville"

@@ -27,8 +27,11 @@ def store(tmp_path: Path) -> MentionStore:
 
 
 def _item(key: str, mention: bool = True) -> NewItem:
-    found = NewMention("Cégep de Drummondville", "nom", 100, "au Cégep de Drummondville", 3, 25,
-                       False) if mention else None
+    found = (
+        NewMention("Cégep de Drummondville", "nom", 100, "au Cégep de Drummondville", 3, 25, False)
+        if mention
+        else None
+    )
     return NewItem(key, key, None, f"titre {key}", "texte", NOW, found)
 
 
@@ -48,11 +51,23 @@ def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
 
 
 def test_an_item_is_stored_once(store: MentionStore) -> None:
-    ids = store.save_batch(source="S", source_type="feed", items=[_item("a"), _item("a")],
-                           etag=None, last_modified=None, now=NOW)
+    ids = store.save_batch(
+        source="S",
+        source_type="feed",
+        items=[_item("a"), _item("a")],
+        etag=None,
+        last_modified=None,
+        now=NOW,
+    )
     assert len(ids) == 1
-    again = store.save_batch(source="S", source_type="feed", items=[_item("a"), _item("b", False)],
-                             etag='"e"', last_modified=None, now=NOW)
+    again = store.save_batch(
+        source="S",
+        source_type="feed",
+        items=[_item("a"), _item("b", False)],
+        etag='"e"',
+        last_modified=None,
+        now=NOW,
+    )
     assert again == []
     assert store.counts() == {"mentions": 1, "items": 2, "unsent": 1}
     record = store.sources()["S"]
@@ -67,8 +82,14 @@ def test_unique_constraint_is_the_last_guard(store: MentionStore) -> None:
 
 
 def test_digest_claim_abort_and_complete(store: MentionStore) -> None:
-    store.save_batch(source="S", source_type="feed", items=[_item("a"), _item("b")],
-                     etag=None, last_modified=None, now=NOW)
+    store.save_batch(
+        source="S",
+        source_type="feed",
+        items=[_item("a"), _item("b")],
+        etag=None,
+        last_modified=None,
+        now=NOW,
+    )
     claim = store.claim_digest(day=date(2026, 11, 28), now=NOW, message_id="<1@x>")
     assert len(claim.mentions) == 2 and store.unsent_mentions() == []
     store.abort_digest(claim.id)

@@ -8,7 +8,10 @@ from veille.urls import canonical_url, item_key, unwrap_redirect
 @pytest.mark.parametrize(
     ("url", "canonical"),
     [
-        ("HTTPS://Journal.Test/a/?utm_source=x&utm_medium=y&id=3#top", "https://journal.test/a/?id=3"),
+        (
+            "HTTPS://Journal.Test/a/?utm_source=x&utm_medium=y&id=3#top",
+            "https://journal.test/a/?id=3",
+        ),
         ("https://journal.test:443/a?fbclid=1&gclid=2&b=2&a=1", "https://journal.test/a?a=1&b=2"),
         ("http://journal.test:8080", "http://journal.test:8080/"),
         (
@@ -19,7 +22,10 @@ from veille.urls import canonical_url, item_key, unwrap_redirect
             "https://www.bing.com/news/apiclick.aspx?ref=FexRss&url=https%3a%2f%2fnews.test%2fy&c=1",
             "https://news.test/y",
         ),
-        ("https://news.google.com/rss/articles/CBMiX?oc=5", "https://news.google.com/rss/articles/CBMiX?oc=5"),
+        (
+            "https://news.google.com/rss/articles/CBMiX?oc=5",
+            "https://news.google.com/rss/articles/CBMiX?oc=5",
+        ),
     ],
 )
 def test_canonical_url(url: str, canonical: str) -> None:
@@ -27,7 +33,9 @@ def test_canonical_url(url: str, canonical: str) -> None:
 
 
 def test_unwrap_leaves_other_links_alone() -> None:
-    assert unwrap_redirect("https://www.google.com/search?q=x") == "https://www.google.com/search?q=x"
+    assert (
+        unwrap_redirect("https://www.google.com/search?q=x") == "https://www.google.com/search?q=x"
+    )
 
 
 def test_item_key_falls_back_to_guid_and_stays_short() -> None:
