@@ -24,14 +24,16 @@ text but not side by side are never a match.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rapidfuzz.distance import OSA
 
 from matchers.base import MatchResult, Span
-from matchers.normalize import Folded, fold, fold_plain
+from matchers.normalize import Folded, fold, fold_plain, quick_fold
 
 CONNECTORS = frozenset({"de", "du", "d", "des", "of", "la", "l"})
 LIST_WORDS = frozenset({"de", "du", "d", "des", "et", "ou", "and", "or", "of", "la", "l", "the"})
@@ -41,6 +43,7 @@ _WEAK_SEP = re.compile(r"[ \t\n'\-]{1,12}")
 _LIST_SEP = re.compile(r"[ \t\n'\-,]{1,12}")
 _CUT_WORD = re.compile(r"-[ \t]*\n[ \t]*")
 _LIST_WINDOW = 14
+_WINDOW = 250  # characters of context kept around an anchor by the quick pass
 
 RULE_NAME = "nom"
 RULE_ENGLISH = "ordre anglais"
@@ -58,8 +61,7 @@ def max_edits(word: str) -> int:
     return 1 if len(word) < 10 else 2
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):
     start: int
     end: int
     text: str
@@ -84,18 +86,19 @@ class _Found:
 class _Text:
     """A folded text split into tokens, with the separators between them."""
 
-    def __init__(self, original: str):
+    def __init__(self, original: str, folded: Folded, *, case_known: bool = True):
         self.original = original
-        self.folded: Folded = fold(original)
-        self.tokens = [
-            _Token(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(self.folded.text)
-        ]
+        self.folded = folded
+        self.case_known = case_known
+        self.tokens = [_Token(*m.span(), m.group()) for m in _TOKEN.finditer(folded.text)]
 
     def sep(self, index: int) -> str:
         """The folded text between token ``index`` and the next one."""
         return self.folded.text[self.tokens[index].end : self.tokens[index + 1].start]
 
     def capitalised(self, index: int) -> bool:
+        if not self.case_known:
+            return True
         start, _ = self.folded.original(self.tokens[index].start, self.tokens[index].start + 1)
         char = self.original[start]
         return char.isupper() or char.isdigit()
@@ -207,32 +210,89 @@ class BrandMatcher:
         if len(body) >= 10:
             bare.setdefault(body, handle)
 
-    def _make_anchors(self) -> tuple[str, ...]:
-        """Cheap substrings one of which any match must contain (a prefilter)."""
-        anchors = {self.kind[:4]}
-        place = "".join(self.place)
-        if len(place) >= 8:
-            anchors.update({place[:4], place[-4:]})
-        else:
-            anchors.add(place[:3])
+    def _make_anchors(self) -> dict[str, int]:
+        """Anchor substrings, each with how many tokens before it a match may start.
+
+        Every rule needs, inside the match, the kind word spelled right, the
+        exact place (a misspelt kind word is only accepted before the exact
+        place), a word of an alias (its first five letters, for each long
+        word, so a typo in one word leaves another) or a handle.
+        """
+        anchors: dict[str, int] = {}
+
+        def add(anchor: str, reach: int) -> None:
+            if anchor:
+                anchors[anchor] = max(reach, anchors.get(anchor, 0))
+
+        add(self.kind, len(self.place) + 2)  # "Drummondville's CEGEP"
+        add(self.place[0], 3)  # "Cgep de Drummondville": kind and two connectors before
         for phrase in self.aliases:
-            anchors.add(phrase.words[0][:4])
-        anchors.update(self._handle_anchors)
-        anchors.update(body[:6] for body in self._bare_handles)
-        return tuple(sorted(anchor for anchor in anchors if anchor))
+            # the kind word, else the place, else the longest word (five letters of it)
+            if self.kind in phrase.words:
+                add(self.kind, len(phrase.words))
+            elif self.place[0] in phrase.words:
+                add(self.place[0][:5], len(phrase.words))
+            else:
+                add(max(phrase.words, key=len)[:5], len(phrase.words))
+        for anchor in self._handle_anchors:
+            add(anchor, 0)
+        for body in self._bare_handles:
+            add(body[:8], 0)
+        return anchors
+
+    def _starts(self, doc: _Text) -> list[int]:
+        """Token indices where a match may start: a few tokens before each anchor."""
+        text = doc.folded.text
+        starts = [token.start for token in doc.tokens]
+        wanted: set[int] = set()
+        for anchor, reach in self._anchors.items():
+            position = text.find(anchor)
+            while position != -1:
+                index = bisect.bisect_right(starts, position) - 1
+                if index >= 0:
+                    wanted.update(range(max(0, index - reach), index + 1))
+                position = text.find(anchor, position + len(anchor))
+        return sorted(wanted)
+
+    def _windows(self, quick: str) -> list[str]:
+        """Pieces of the quick-folded text around the anchors (merged when close)."""
+        spans: list[list[int]] = []
+        for anchor in self._anchors:
+            position = quick.find(anchor)
+            while position != -1:
+                spans.append([max(0, position - _WINDOW), position + len(anchor) + _WINDOW])
+                position = quick.find(anchor, position + len(anchor))
+        spans.sort()
+        merged: list[list[int]] = []
+        for span in spans:
+            if merged and span[0] <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], span[1])
+            else:
+                merged.append(span)
+        return [quick[start:end] for start, end in merged]
+
+    def _may_match(self, quick: str) -> bool:
+        """Cheap pass on the quick fold, without offsets: can anything match here?"""
+        for piece in self._windows(quick):
+            doc = _Text(piece, Folded(piece, None), case_known=False)
+            if any(True for _ in self._find(doc, self._starts(doc))):
+                return True
+        return False
 
     # --- public ------------------------------------------------------------------
 
     def match(self, text: str) -> MatchResult:
-        folded_plain = fold_plain(text)
-        if not any(anchor in folded_plain for anchor in self._anchors):
+        # 1. C-level fold and substring checks; 2. the rules on windows of that
+        # fold; 3. only then the exact fold with offsets, for the spans.
+        quick = quick_fold(text)
+        if not any(anchor in quick for anchor in self._anchors) or not self._may_match(quick):
             return MatchResult()
-        doc = _Text(text)
-        found = list(self._find(doc))
-        excluded = self._excluded_ranges(doc)
+        doc = _Text(text, fold(text))
+        found = list(self._find(doc, self._starts(doc)))
+        if not found:
+            return MatchResult()
+        excluded = self._excluded_ranges(doc, found)
         kept = [f for f in found if not any(f.start < e and s < f.end for s, e, _ in excluded)]
-        if not kept:
-            return MatchResult(near_miss=self._near_miss(doc, found, excluded))
         spans = []
         for item in _best_non_overlapping(kept):
             start, end = doc.folded.original(item.start, item.end)
@@ -248,11 +308,21 @@ class BrandMatcher:
             )
         return MatchResult(spans=tuple(sorted(spans, key=lambda s: s.start)))
 
+    def explain(self, text: str) -> MatchResult:
+        """Like :meth:`match`, plus, when nothing matches, the closest candidate and why."""
+        result = self.match(text)
+        if result.matched:
+            return result
+        doc = _Text(text, fold(text))
+        found = list(self._find(doc, self._starts(doc)))
+        near = self._near_miss(doc, found, self._excluded_ranges(doc, found))
+        return MatchResult(near_miss=near)
+
     # --- finding -----------------------------------------------------------------
 
-    def _find(self, doc: _Text) -> Iterable[_Found]:
+    def _find(self, doc: _Text, indices: Iterable[int]) -> Iterable[_Found]:
         tokens = doc.tokens
-        for index in range(len(tokens)):
+        for index in indices:
             kind = self._kind_at(doc, index)
             if kind is not None:
                 yield from self._after_kind(doc, index, kind)
@@ -323,45 +393,56 @@ class BrandMatcher:
     def _after_kind(self, doc: _Text, index: int, kind: tuple[int, int, bool]) -> Iterable[_Found]:
         last, kind_edits, plural = kind
         nxt = self._skip_connectors(doc, last)
-        if nxt is None:
-            return
-        place = self._place_at(doc, nxt)
-        if place is not None and not (kind_edits and place.edits):
-            yield self._found(
-                doc, _Hit(index, place.last, kind_edits + place.edits), self.name, RULE_NAME, 100
-            )
-            return
+        if nxt is not None:
+            place = self._place_at(doc, nxt)
+            if place is not None and not (kind_edits and place.edits):
+                hit = _Hit(index, place.last, kind_edits + place.edits)
+                yield self._found(doc, hit, self.name, RULE_NAME, 100)
+                return
         if plural and kind_edits == 0:
-            end = self._list_reaches(doc, last, want_place=True)
+            end = self._list_reaches(doc, last)
             if end is not None:
-                yield self._found(
-                    doc, _Hit(index, end.last, end.edits), self.name, RULE_COORDINATION, 85
-                )
+                hit = _Hit(index, end.last, end.edits)
+                yield self._found(doc, hit, self.name, RULE_COORDINATION, 85)
+            start = self._list_reaches_back(doc, index)
+            if start is not None:
+                hit = _Hit(start.first, last, start.edits)
+                yield self._found(doc, hit, self.name, RULE_COORDINATION, 85)
 
     def _after_place(self, doc: _Text, place: _Hit) -> Iterable[_Found]:
-        """English order: "Drummondville CEGEP", "Drummondville and Granby CEGEPs"."""
+        """English order: "Drummondville CEGEP", "Drummondville's CEGEP"."""
         last = place.last
         if doc.weak_after(last):
             nxt = last + 1
             if doc.tokens[nxt].text == "s" and doc.sep(last) == "'" and doc.weak_after(nxt):
                 nxt += 1
             if doc.tokens[nxt].text in self.kind_forms:
-                yield self._found(
-                    doc, _Hit(place.first, nxt, place.edits), self.name, RULE_ENGLISH, 95
-                )
-                return
-        end = self._list_reaches(doc, last, want_place=False)
-        if end is not None:
-            yield self._found(
-                doc, _Hit(place.first, end.last, place.edits), self.name, RULE_COORDINATION, 85
-            )
+                hit = _Hit(place.first, nxt, place.edits)
+                yield self._found(doc, hit, self.name, RULE_ENGLISH, 95)
 
-    def _list_reaches(self, doc: _Text, index: int, *, want_place: bool) -> _Hit | None:
-        """Walk a list of names ("de Victoriaville, de Granby et de …") after ``index``.
+    def _list_reaches_back(self, doc: _Text, index: int) -> _Hit | None:
+        """English coordination: "Drummondville and Victoriaville CEGEPs" before ``index``."""
+        tokens = doc.tokens
+        position = index
+        saw_name = False
+        for _ in range(_LIST_WINDOW):
+            if position == 0 or not _LIST_SEP.fullmatch(doc.sep(position - 1)):
+                return None
+            position -= 1
+            place = self._place_at(doc, position)
+            if place is not None and place.last < index:
+                return place if saw_name else None
+            word = tokens[position].text
+            if word in LIST_WORDS:
+                continue
+            if doc.capitalised(position):
+                saw_name = True
+                continue
+            return None
+        return None
 
-        Returns the hit of the place (``want_place``) or of a plural kind word
-        found inside the list; None when the list ends first.
-        """
+    def _list_reaches(self, doc: _Text, index: int) -> _Hit | None:
+        """Walk a list of names ("de Victoriaville, de Granby et de …") to the place."""
         tokens = doc.tokens
         position = index
         saw_name = False
@@ -370,12 +451,9 @@ class BrandMatcher:
                 return None
             position += 1
             word = tokens[position].text
-            if want_place:
-                place = self._place_at(doc, position)
-                if place is not None:
-                    return place if saw_name or word != self.place[0] else None
-            elif word in self.kind_forms and word != self.kind:
-                return _Hit(position, position, 0) if saw_name else None
+            place = self._place_at(doc, position)
+            if place is not None:
+                return place if saw_name or word != self.place[0] else None
             if word in LIST_WORDS:
                 continue
             if doc.capitalised(position):
@@ -403,9 +481,8 @@ class BrandMatcher:
                 position -= 1  # the optional connector is absent: compare the same token
                 continue
             tolerance = max_edits(word) if word in self.place or len(word) >= 8 else 0
-            if word == self.kind:
-                kind = self._kind_at(doc, position)
-                hit = (kind[0], kind[1]) if kind else None
+            if word == self.kind:  # spelled right inside an alias (it is the anchor)
+                hit = (position, 0) if tokens[position].text in self.kind_forms else None
             else:
                 hit = doc.word_at(position, word, tolerance)
             if hit is None:
@@ -415,15 +492,21 @@ class BrandMatcher:
             first = False
         return _Hit(index, position, edits)
 
-    def _excluded_ranges(self, doc: _Text) -> list[tuple[int, int, str]]:
+    def _excluded_ranges(self, doc: _Text, found: Sequence[_Found]) -> list[tuple[int, int, str]]:
+        """Exclusion phrases that overlap one of ``found`` (only those are looked for)."""
+        starts = [token.start for token in doc.tokens]
         ranges = []
         for phrase in self.exclusions:
-            for index in range(len(doc.tokens)):
+            indices: set[int] = set()
+            for item in found:
+                first = bisect.bisect_right(starts, item.start) - 1
+                last = bisect.bisect_left(starts, item.end) - 1
+                indices.update(range(max(0, first - len(phrase.words) - 2), last + 1))
+            for index in sorted(indices):
                 hit = self._phrase_at(doc, index, phrase.words)
                 if hit is not None:
-                    ranges.append(
-                        (doc.tokens[hit.first].start, doc.tokens[hit.last].end, phrase.form)
-                    )
+                    start, end = doc.tokens[hit.first].start, doc.tokens[hit.last].end
+                    ranges.append((start, end, phrase.form))
         return ranges
 
     # --- explaining --------------------------------------------------------------

@@ -401,7 +401,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     matcher = build_matcher(config)
     if args.file:
         return _match_file(matcher, Path(args.file))
-    result = matcher.match(args.text)
+    result = matcher.explain(args.text)
     if not result.matched:
         print("Aucune mention.")
         if result.near_miss:

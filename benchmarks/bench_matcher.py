@@ -1,0 +1,138 @@
+"""Matcher throughput on a generated 50 MB French corpus, against two references.
+
+Run: ``.venv/bin/python benchmarks/bench_matcher.py [--mb 50]``
+
+In one process, on the same documents, it reports MB/s for:
+- **veille**: the project's BrandMatcher built from the shipped config.yaml;
+- **naive**: rapidfuzz ``partial_ratio`` of each configured form against each
+  whole folded document, threshold 90 (measured on a sample: it is slow);
+- **floor**: accent/case folding plus one ``str.find`` per document.
+
+It also reports each one's recall on the injected mentions and false alarms on
+the rest, and the process's peak memory (max RSS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+from faker import Faker
+from rapidfuzz import fuzz
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from collectors import options_models  # noqa: E402
+from matchers import BrandMatcher  # noqa: E402
+from veille.config import load_config  # noqa: E402
+
+MENTION_FORMS = [
+    "Cégep de Drummondville", "cégep de Drummondville", "CÉGEP DE DRUMMONDVILLE",
+    "Cegep de Drummondville", "Cégep Drummondville", "Cégep-de-Drummondville",
+    "Cégep de Drummonville", "Cégep de Drumondville", "Cégep de Drummondvile",
+    "Cégep de Drummmondville", "Cégep de\nDrummondville", "Cégep de Drummond",
+    "Drummondville CEGEP", "@CegepDrummond", "#cegepdrummond", "info@cegepdrummond.ca",
+    "Collège d'enseignement général et professionnel de Drummondville",
+    "cégep drummondvillois", "cégeps de Victoriaville et de Drummondville",
+]
+DECOYS = [
+    "à Drummondville", "la Ville de Drummondville", "le Cégep de Sherbrooke",
+    "le Collège Saint-Bernard de Drummondville", "la rue Drummond", "le Cégep de Victoriaville",
+    "les Voltigeurs de Drummondville", "l'UQTR à Drummondville",
+]
+
+
+def build_corpus(megabytes: float, seed: int = 7) -> tuple[list[str], list[bool]]:
+    fake = Faker("fr_FR")
+    fake.seed_instance(seed)
+    canada = Faker("fr_CA")
+    canada.seed_instance(seed)
+    rng = random.Random(seed)
+    sentences = [fake.sentence(nb_words=rng.randint(8, 20)) for _ in range(20_000)]
+    people = [f"{canada.name()}, de {canada.city()}, rue {canada.street_name()}."
+              for _ in range(2_000)]
+    documents: list[str] = []
+    labels: list[bool] = []
+    size = 0
+    target = int(megabytes * 1_000_000)
+    while size < target:
+        parts = [rng.choice(sentences) for _ in range(rng.randint(10, 30))]
+        parts.insert(rng.randrange(len(parts)), rng.choice(people))
+        if rng.random() < 0.15:
+            parts.insert(rng.randrange(len(parts)), f"Il habite {rng.choice(DECOYS)}.")
+        mention = rng.random() < 0.05
+        if mention:
+            parts.insert(rng.randrange(len(parts)), f"Selon {rng.choice(MENTION_FORMS)}, oui.")
+        text = " ".join(parts)
+        documents.append(text)
+        labels.append(mention)
+        size += len(text.encode("utf-8"))
+    return documents, labels
+
+
+def floor_fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return decomposed.encode("ascii", "ignore").decode("ascii").lower()
+
+
+def measure(name: str, documents: list[str], labels: list[bool], predict) -> dict[str, float]:
+    size = sum(len(d.encode("utf-8")) for d in documents) / 1_000_000
+    start = time.perf_counter()
+    found = [predict(d) for d in documents]
+    elapsed = time.perf_counter() - start
+    hits = sum(1 for f, label in zip(found, labels, strict=True) if f and label)
+    alarms = sum(1 for f, label in zip(found, labels, strict=True) if f and not label)
+    return {"name": name, "mb": size, "seconds": elapsed, "mbps": size / elapsed,
+            "recall": hits / max(1, sum(labels)), "false": alarms}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=50.0, help="corpus size (MB)")
+    parser.add_argument("--naive-mb", type=float, default=2.0,
+                        help="sample on which the naive baseline is timed (MB)")
+    args = parser.parse_args()
+
+    config = load_config(ROOT / "config.yaml", source_types=options_models())
+    brand = config.brand
+    matcher = BrandMatcher.from_brand(brand)
+    forms = [floor_fold(f).lstrip("@#") for f in (brand.name, *brand.aliases, *brand.handles)]
+
+    started = time.perf_counter()
+    documents, labels = build_corpus(args.mb)
+    print(f"corpus: {len(documents)} documents, "
+          f"{sum(len(d.encode()) for d in documents) / 1e6:.1f} MB, "
+          f"{sum(labels)} with a mention, built in {time.perf_counter() - started:.1f} s")
+
+    needle = floor_fold(brand.name)
+    floor = measure("floor (fold + str.find)", documents, labels,
+                    lambda d: needle in floor_fold(d))
+    ours = measure("veille BrandMatcher", documents, labels, lambda d: matcher.match(d).matched)
+    sample, sample_labels, size = [], [], 0
+    for document, label in zip(documents, labels, strict=True):
+        sample.append(document)
+        sample_labels.append(label)
+        size += len(document.encode())
+        if size >= args.naive_mb * 1e6:
+            break
+    naive = measure(
+        f"naive partial_ratio ≥ 90 ({args.naive_mb:g} MB sample)", sample, sample_labels,
+        lambda d: any(fuzz.partial_ratio(f, floor_fold(d), score_cutoff=90) for f in forms),
+    )
+    print(f"\n{'method':52} {'MB/s':>8} {'recall':>7} {'false+':>7}")
+    for row in (ours, naive, floor):
+        print(f"{row['name']:52} {row['mbps']:8.2f} {row['recall']:7.3f} {row['false']:7.0f}")
+    print(f"\nveille / naive: {ours['mbps'] / naive['mbps']:.1f}x (target >= 5x)")
+    print(f"veille / floor: {ours['mbps'] / floor['mbps']:.2f} (target >= 0.25)")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (max RSS): {peak:.0f} MB (target < 300 MB)")
+
+
+if __name__ == "__main__":
+    main()
