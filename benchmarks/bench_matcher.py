@@ -33,18 +33,35 @@ from matchers import BrandMatcher  # noqa: E402
 from veille.config import load_config  # noqa: E402
 
 MENTION_FORMS = [
-    "Cégep de Drummondville", "cégep de Drummondville", "CÉGEP DE DRUMMONDVILLE",
-    "Cegep de Drummondville", "Cégep Drummondville", "Cégep-de-Drummondville",
-    "Cégep de Drummonville", "Cégep de Drumondville", "Cégep de Drummondvile",
-    "Cégep de Drummmondville", "Cégep de\nDrummondville", "Cégep de Drummond",
-    "Drummondville CEGEP", "@CegepDrummond", "#cegepdrummond", "info@cegepdrummond.ca",
+    "Cégep de Drummondville",
+    "cégep de Drummondville",
+    "CÉGEP DE DRUMMONDVILLE",
+    "Cegep de Drummondville",
+    "Cégep Drummondville",
+    "Cégep-de-Drummondville",
+    "Cégep de Drummonville",
+    "Cégep de Drumondville",
+    "Cégep de Drummondvile",
+    "Cégep de Drummmondville",
+    "Cégep de\nDrummondville",
+    "Cégep de Drummond",
+    "Drummondville CEGEP",
+    "@CegepDrummond",
+    "#cegepdrummond",
+    "info@cegepdrummond.ca",
     "Collège d'enseignement général et professionnel de Drummondville",
-    "cégep drummondvillois", "cégeps de Victoriaville et de Drummondville",
+    "cégep drummondvillois",
+    "cégeps de Victoriaville et de Drummondville",
 ]
 DECOYS = [
-    "à Drummondville", "la Ville de Drummondville", "le Cégep de Sherbrooke",
-    "le Collège Saint-Bernard de Drummondville", "la rue Drummond", "le Cégep de Victoriaville",
-    "les Voltigeurs de Drummondville", "l'UQTR à Drummondville",
+    "à Drummondville",
+    "la Ville de Drummondville",
+    "le Cégep de Sherbrooke",
+    "le Collège Saint-Bernard de Drummondville",
+    "la rue Drummond",
+    "le Cégep de Victoriaville",
+    "les Voltigeurs de Drummondville",
+    "l'UQTR à Drummondville",
 ]
 
 
@@ -55,8 +72,9 @@ def build_corpus(megabytes: float, seed: int = 7) -> tuple[list[str], list[bool]
     canada.seed_instance(seed)
     rng = random.Random(seed)
     sentences = [fake.sentence(nb_words=rng.randint(8, 20)) for _ in range(20_000)]
-    people = [f"{canada.name()}, de {canada.city()}, rue {canada.street_name()}."
-              for _ in range(2_000)]
+    people = [
+        f"{canada.name()}, de {canada.city()}, rue {canada.street_name()}." for _ in range(2_000)
+    ]
     documents: list[str] = []
     labels: list[bool] = []
     size = 0
@@ -88,15 +106,25 @@ def measure(name: str, documents: list[str], labels: list[bool], predict) -> dic
     elapsed = time.perf_counter() - start
     hits = sum(1 for f, label in zip(found, labels, strict=True) if f and label)
     alarms = sum(1 for f, label in zip(found, labels, strict=True) if f and not label)
-    return {"name": name, "mb": size, "seconds": elapsed, "mbps": size / elapsed,
-            "recall": hits / max(1, sum(labels)), "false": alarms}
+    return {
+        "name": name,
+        "mb": size,
+        "seconds": elapsed,
+        "mbps": size / elapsed,
+        "recall": hits / max(1, sum(labels)),
+        "false": alarms,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=50.0, help="corpus size (MB)")
-    parser.add_argument("--naive-mb", type=float, default=2.0,
-                        help="sample on which the naive baseline is timed (MB)")
+    parser.add_argument(
+        "--naive-mb",
+        type=float,
+        default=2.0,
+        help="sample on which the naive baseline is timed (MB)",
+    )
     args = parser.parse_args()
 
     config = load_config(ROOT / "config.yaml", source_types=options_models())
@@ -106,13 +134,14 @@ def main() -> None:
 
     started = time.perf_counter()
     documents, labels = build_corpus(args.mb)
-    print(f"corpus: {len(documents)} documents, "
-          f"{sum(len(d.encode()) for d in documents) / 1e6:.1f} MB, "
-          f"{sum(labels)} with a mention, built in {time.perf_counter() - started:.1f} s")
+    print(
+        f"corpus: {len(documents)} documents, "
+        f"{sum(len(d.encode()) for d in documents) / 1e6:.1f} MB, "
+        f"{sum(labels)} with a mention, built in {time.perf_counter() - started:.1f} s"
+    )
 
     needle = floor_fold(brand.name)
-    floor = measure("floor (fold + str.find)", documents, labels,
-                    lambda d: needle in floor_fold(d))
+    floor = measure("floor (fold + str.find)", documents, labels, lambda d: needle in floor_fold(d))
     ours = measure("veille BrandMatcher", documents, labels, lambda d: matcher.match(d).matched)
     sample, sample_labels, size = [], [], 0
     for document, label in zip(documents, labels, strict=True):
@@ -122,7 +151,9 @@ def main() -> None:
         if size >= args.naive_mb * 1e6:
             break
     naive = measure(
-        f"naive partial_ratio ≥ 90 ({args.naive_mb:g} MB sample)", sample, sample_labels,
+        f"naive partial_ratio ≥ 90 ({args.naive_mb:g} MB sample)",
+        sample,
+        sample_labels,
         lambda d: any(fuzz.partial_ratio(f, floor_fold(d), score_cutoff=90) for f in forms),
     )
     print(f"\n{'method':52} {'MB/s':>8} {'recall':>7} {'false+':>7}")

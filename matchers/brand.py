@@ -43,7 +43,7 @@ _WEAK_SEP = re.compile(r"[ \t\n'\-]{1,12}")
 _LIST_SEP = re.compile(r"[ \t\n'\-,]{1,12}")
 _CUT_WORD = re.compile(r"-[ \t]*\n[ \t]*")
 _LIST_WINDOW = 14
-_WINDOW = 250  # characters of context kept around an anchor by the quick pass
+_WINDOW = 150  # characters of context kept around an anchor by the quick pass
 
 RULE_NAME = "nom"
 RULE_ENGLISH = "ordre anglais"

@@ -5,7 +5,7 @@ ORM rows never leave this module: callers get frozen dataclasses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -85,6 +85,18 @@ class NewMention:
     highlight_start: int
     highlight_end: int
     urgent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """An item as kept for a rescan."""
+
+    id: int
+    source: str
+    url: str
+    title: str
+    text: str | None
+    published_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +342,91 @@ class MentionStore:
                 )
                 or 0,
             }
+
+    # --- rescan and retention ----------------------------------------------------
+
+    def stored_items(
+        self, *, since: datetime | None = None, batch: int = 2000
+    ) -> Iterator[list[StoredItem]]:
+        """Every stored item (seen since ``since``), in batches, by id."""
+        last = 0
+        while True:
+            with self._sessions() as session:
+                query = (
+                    select(ItemRow)
+                    .where(ItemRow.id > last, ItemRow.text.is_not(None))  # pruned: not judged
+                    .order_by(ItemRow.id)
+                    .limit(batch)
+                )
+                if since is not None:
+                    query = query.where(ItemRow.seen_at >= since)
+                rows = [
+                    StoredItem(r.id, r.source, r.url, r.title, r.text, r.published_at)
+                    for r in session.scalars(query)
+                ]
+            if not rows:
+                return
+            yield rows
+            last = rows[-1].id
+
+    def apply_rescan(
+        self,
+        items: Sequence[StoredItem],
+        verdicts: Mapping[int, NewMention | None],
+        *,
+        now: datetime,
+    ) -> tuple[int, int, int]:
+        """Create, exclude or restore mentions after a rescan: (created, excluded, restored)."""
+        created = excluded = restored = 0
+        with self._sessions.begin() as session:
+            ids = [item.id for item in items]
+            existing = {
+                row.item_id: row
+                for row in session.scalars(select(MentionRow).where(MentionRow.item_id.in_(ids)))
+            }
+            types = {
+                name: kind for name, kind in session.execute(select(SourceRow.name, SourceRow.type))
+            }
+            for item in items:
+                mention = verdicts.get(item.id)
+                row = existing.get(item.id)
+                if row is None and mention is not None:
+                    session.add(
+                        MentionRow(
+                            item_id=item.id,
+                            source=item.source,
+                            source_type=types.get(item.source, "feed"),
+                            url=item.url,
+                            title=item.title,
+                            published_at=item.published_at,
+                            found_at=now,
+                            matched=mention.matched,
+                            rule=mention.rule,
+                            score=mention.score,
+                            snippet=mention.snippet,
+                            highlight_start=mention.highlight_start,
+                            highlight_end=mention.highlight_end,
+                            status=STATUS_NEW,
+                            urgent=mention.urgent,
+                        )
+                    )
+                    created += 1
+                elif row is not None and mention is None and row.status != STATUS_EXCLUDED:
+                    row.status = STATUS_EXCLUDED
+                    excluded += 1
+                elif row is not None and mention is not None and row.status == STATUS_EXCLUDED:
+                    row.status = STATUS_NEW
+                    restored += 1
+        return created, excluded, restored
+
+    def prune_text(self, *, before: datetime) -> int:
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(ItemRow)
+                .where(ItemRow.seen_at < before, ItemRow.text.is_not(None))
+                .values(text=None)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
 
     # --- digests -------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ from veille.digest import build_digest
 from veille.errors import ConfigError, DeliveryError, UsageError, VeilleError
 from veille.lock import RunLock, lock_path_for
 from veille.mail import Mailer
-from veille.pipeline import ItemMatcher, run_once, send_digest, utc_now
+from veille.pipeline import ItemMatcher, rescan, run_once, send_digest, utc_now
 
 log = logging.getLogger("veille")
 
@@ -438,6 +438,27 @@ def _match_file(matcher: BrandMatcher, path: Path) -> int:
     return EXIT_OK
 
 
+def cmd_rescan(args: argparse.Namespace) -> int:
+    config = read_config(args)
+    since = parse_since(args.since, config.digest.zone) if args.since else None
+    app = build_app(config)
+    lock = run_lock(config)
+    if not lock.acquire(wait=120):
+        print(
+            f"Une autre exécution de veille est en cours (verrou {lock.path}) : réessayez.",
+            file=sys.stderr,
+        )
+        return EXIT_SOURCES_FAILED
+    with lock:
+        report = rescan(store=app.store, item_matcher=app.item_matcher, now=utc_now(), since=since)
+    print(
+        f"{report.items} élément(s) analysé(s) de nouveau : {report.new_mentions} nouvelle(s) "
+        f"mention(s) (dans le prochain résumé), {report.excluded} mention(s) marquée(s) "
+        f"« exclu », {report.restored} rétablie(s)."
+    )
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     outbox = Path(args.outbox).resolve()
     before = set(outbox.glob("*.eml")) if outbox.exists() else set()
@@ -552,6 +573,10 @@ def build_parser() -> argparse.ArgumentParser:
     match = commands.add_parser("match", help="essayer le détecteur de mentions sur un texte")
     match.add_argument("text", nargs="?", help="le texte à analyser")
     match.add_argument("--file", help="fichier JSONL (un objet par ligne avec id et text)")
+    again = commands.add_parser(
+        "rescan", help="analyser de nouveau les éléments déjà vus (après un changement de brand:)"
+    )
+    again.add_argument("--since", help="seulement les éléments vus depuis (2026-11-01, 30d)")
     demo = commands.add_parser("demo", help="visite guidée hors ligne avec des sources d'exemple")
     demo.add_argument("--outbox", default="outbox", help="dossier où écrire le résumé")
     return parser
@@ -564,6 +589,7 @@ COMMANDS = {
     "mentions": cmd_mentions,
     "sources": cmd_sources,
     "match": cmd_match,
+    "rescan": cmd_rescan,
     "demo": cmd_demo,
 }
 

@@ -105,24 +105,28 @@ class ItemMatcher:
         self.matcher = matcher
         self.spotter = spotter
 
-    def new_item(self, key: str, item: Item) -> NewItem:
+    def mention_for(self, title: str, body: str | None) -> NewMention | None:
+        """The mention in an item's title and text, or None."""
         # An em dash is a hard separator for the matcher: no match spans title and body.
-        text = f"{item.title} — {item.text}" if item.text else item.title
+        text = f"{title} — {body}" if body else title
         result = self.matcher.match(text)
-        mention = None
-        if result.spans:
-            # Prefer a span in the body for the snippet: it gives more context.
-            best = max(result.spans, key=lambda s: (s.score, s.start > len(item.title)))
-            snippet = snippet_around(text, best)
-            mention = NewMention(
-                matched=best.text,
-                rule=best.rule,
-                score=result.score,
-                snippet=snippet.text,
-                highlight_start=snippet.start,
-                highlight_end=snippet.end,
-                urgent=self.spotter.find(text) is not None,
-            )
+        if not result.spans:
+            return None
+        # Prefer a span in the body for the snippet: it gives more context.
+        best = max(result.spans, key=lambda s: (s.score, s.start > len(title)))
+        snippet = snippet_around(text, best)
+        return NewMention(
+            matched=best.text,
+            rule=best.rule,
+            score=result.score,
+            snippet=snippet.text,
+            highlight_start=snippet.start,
+            highlight_end=snippet.end,
+            urgent=self.spotter.find(text) is not None,
+        )
+
+    def new_item(self, key: str, item: Item) -> NewItem:
+        mention = self.mention_for(item.title, item.text)
         return NewItem(
             key=key,
             url=canonical_url(item.url)
@@ -321,6 +325,51 @@ def send_digest(
     return digest.subject
 
 
+@dataclass(frozen=True, slots=True)
+class RescanReport:
+    items: int
+    new_mentions: int
+    excluded: int
+    restored: int
+
+
+def rescan(
+    *,
+    store: MentionStore,
+    item_matcher: ItemMatcher,
+    now: datetime,
+    since: datetime | None = None,
+    batch: int = 2000,
+) -> RescanReport:
+    """Re-match stored items after the brand block changed.
+
+    Items that now match become new mentions (in the next digest); mentions
+    that no longer match are marked « exclu », never deleted; excluded ones that
+    match again become « nouveau » again. One transaction per batch.
+    """
+    items = created = excluded = restored = 0
+    for rows in store.stored_items(since=since, batch=batch):
+        verdicts = {row.id: item_matcher.mention_for(row.title, row.text) for row in rows}
+        outcome = store.apply_rescan(rows, verdicts, now=now)
+        items += len(rows)
+        created += outcome[0]
+        excluded += outcome[1]
+        restored += outcome[2]
+    log.info(
+        "Nouvelle analyse : %d élément(s), %d nouvelle(s) mention(s), %d exclue(s), %d rétablie(s)",
+        items,
+        created,
+        excluded,
+        restored,
+    )
+    return RescanReport(items, created, excluded, restored)
+
+
+def prune_text(store: MentionStore, *, keep: timedelta, now: datetime) -> int:
+    """Forget the text of items seen before ``now - keep`` (titles and mentions stay)."""
+    return store.prune_text(before=now - keep)
+
+
 def run_once(
     config: Config,
     *,
@@ -333,6 +382,7 @@ def run_once(
     force_all: bool = False,
 ) -> RunReport:
     """One full cycle; the caller holds the run lock."""
+    prune_text(store, keep=config.storage.keep_text, now=clock())
     released = store.release_pending_digests()
     if released:
         log.warning("%d résumé(s) interrompu(s) remis en file pour le prochain envoi", released)

@@ -1,0 +1,80 @@
+"""`veille rescan` after an admin edits the brand block."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from tests.conftest import FeedServer, Workspace
+
+
+def test_rescan_adds_new_forms_and_excludes_dropped_ones(
+    feed_server: FeedServer, workspace: Workspace, veille
+) -> None:
+    feed_server.add_file("/express.xml", "express.xml")
+    feed_server.add_file("/avis.xml", "latin1.xml", content_type="text/xml")
+    sources = [
+        {"name": "Journal", "type": "feed", "url": feed_server.url("/express.xml")},
+        {"name": "Avis", "type": "feed", "url": feed_server.url("/avis.xml")},
+    ]
+    workspace.write(sources, at="23:59")
+    assert veille("run").code == 0
+    before = {m["title"]: m for m in json.loads(veille("mentions", "--format", "json").out)}
+    assert "Appel d'offres : réfection de la toiture" in before  # legal name alias
+    assert "Les Voltigeurs de Drummondville l'emportent" not in before
+
+    text = workspace.config.read_text(encoding="utf-8")
+    text = text.replace(
+        "    - Collège d'enseignement général et professionnel de Drummondville\n",
+        "    - Centre Marcel-Dionne\n",
+    )
+    workspace.config.write_text(text, encoding="utf-8")
+    result = veille("rescan")
+
+    assert result.code == 0, result.err
+    assert "1 nouvelle(s) mention(s)" in result.out
+    assert "1 mention(s) marquée(s) « exclu »" in result.out
+    after = {m["title"]: m for m in json.loads(veille("mentions", "--format", "json").out)}
+    assert after["Appel d'offres : réfection de la toiture"]["status"] == "exclu"
+    assert after["Les Voltigeurs de Drummondville l'emportent"]["status"] == "nouveau"
+    assert len(after) == len(before) + 1  # nothing deleted
+    dry = veille("digest", "--dry-run").out
+    assert "Les Voltigeurs de Drummondville l'emportent" in dry
+    assert "réfection de la toiture" not in dry
+
+    # a second rescan changes nothing; restoring the alias restores the mention
+    assert "0 nouvelle(s) mention(s)" in veille("rescan").out
+    workspace.config.write_text(
+        text.replace(
+            "    - Centre Marcel-Dionne\n",
+            "    - Centre Marcel-Dionne\n"
+            "    - Collège d'enseignement général et professionnel de Drummondville\n",
+        ),
+        encoding="utf-8",
+    )
+    assert "1 rétablie(s)" in veille("rescan", "--since", "1d").out
+
+
+def test_text_older_than_keep_text_is_pruned_and_not_judged(
+    feed_server: FeedServer, workspace: Workspace, veille
+) -> None:
+    feed_server.add_file("/express.xml", "express.xml")
+    sources = [{"name": "Journal", "type": "feed", "url": feed_server.url("/express.xml")}]
+    workspace.write(sources, at="23:59")
+    assert veille("run").code == 0
+    with sqlite3.connect(workspace.db) as db:
+        db.execute("update items set seen_at = '2020-01-01 00:00:00'")
+    workspace.write(sources, at="23:59", extra="")
+    text = workspace.config.read_text(encoding="utf-8").replace(
+        "storage:\n  url: sqlite:///veille.db",
+        "storage:\n  url: sqlite:///veille.db\n  keep_text: 30d",
+    )
+    workspace.config.write_text(text, encoding="utf-8")
+    assert veille("run").code == 0
+    with sqlite3.connect(workspace.db) as db:
+        assert db.execute("select count(*) from items where text is not null").fetchone()[0] == 0
+        assert db.execute("select count(*) from items").fetchone()[0] == 7
+    result = veille("rescan")
+    assert "0 élément(s) analysé(s)" in result.out
+    statuses = {m["status"] for m in json.loads(veille("mentions", "--format", "json").out)}
+    assert statuses == {"nouveau"}
