@@ -400,11 +400,11 @@ class BrandMatcher:
                 yield self._found(doc, hit, self.name, RULE_NAME, 100)
                 return
         if plural and kind_edits == 0:
-            end = self._list_reaches(doc, last)
+            end = self._list_reaches(doc, last, 1)
             if end is not None:
                 hit = _Hit(index, end.last, end.edits)
                 yield self._found(doc, hit, self.name, RULE_COORDINATION, 85)
-            start = self._list_reaches_back(doc, index)
+            start = self._list_reaches(doc, index, -1)
             if start is not None:
                 hit = _Hit(start.first, last, start.edits)
                 yield self._found(doc, hit, self.name, RULE_COORDINATION, 85)
@@ -420,41 +420,26 @@ class BrandMatcher:
                 hit = _Hit(place.first, nxt, place.edits)
                 yield self._found(doc, hit, self.name, RULE_ENGLISH, 95)
 
-    def _list_reaches_back(self, doc: _Text, index: int) -> _Hit | None:
-        """English coordination: "Drummondville and Victoriaville CEGEPs" before ``index``."""
-        tokens = doc.tokens
-        position = index
-        saw_name = False
-        for _ in range(_LIST_WINDOW):
-            if position == 0 or not _LIST_SEP.fullmatch(doc.sep(position - 1)):
-                return None
-            position -= 1
-            place = self._place_at(doc, position)
-            if place is not None and place.last < index:
-                return place if saw_name else None
-            word = tokens[position].text
-            if word in LIST_WORDS:
-                continue
-            if doc.capitalised(position):
-                saw_name = True
-                continue
-            return None
-        return None
+    def _list_reaches(self, doc: _Text, index: int, step: int) -> _Hit | None:
+        """Walk a list of names from the kind word at ``index`` to the place.
 
-    def _list_reaches(self, doc: _Text, index: int) -> _Hit | None:
-        """Walk a list of names ("de Victoriaville, de Granby et de …") to the place."""
+        Forward (``step`` 1): "cégeps de Victoriaville, de Granby et de
+        Drummondville"; backward (-1): "Drummondville and Victoriaville CEGEPs".
+        Connectors and capitalised names may stand between; at least one other
+        name must, or it is not a list.
+        """
         tokens = doc.tokens
         position = index
         saw_name = False
         for _ in range(_LIST_WINDOW):
-            if position + 1 >= len(tokens) or not _LIST_SEP.fullmatch(doc.sep(position)):
+            gap = position if step > 0 else position - 1
+            if not 0 <= gap < len(tokens) - 1 or not _LIST_SEP.fullmatch(doc.sep(gap)):
                 return None
-            position += 1
-            word = tokens[position].text
+            position += step
             place = self._place_at(doc, position)
-            if place is not None:
-                return place if saw_name or word != self.place[0] else None
-            if word in LIST_WORDS:
+            if place is not None and place.last != index:
+                return place if saw_name else None
+            if tokens[position].text in LIST_WORDS:
                 continue
             if doc.capitalised(position):
                 saw_name = True

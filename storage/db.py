@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from veille.errors import StorageError
+from veille.lock import RunLock
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,24 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision (no-op when already there)."""
+    """Bring the schema to the newest revision (no-op when already there).
+
+    Two processes starting on a fresh SQLite file must not both create the
+    tables: the upgrade runs under a file lock beside the database.
+    """
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        _upgrade(engine)
+        return
+    with RunLock(Path(database + ".migrate.lock")) as lock:
+        if not lock.acquire(wait=120):
+            raise StorageError(
+                f"mise à jour du schéma bloquée par un autre processus ({lock.path})"
+            )
+        _upgrade(engine)
+
+
+def _upgrade(engine: Engine) -> None:
     config = alembic_config(engine)
     head = ScriptDirectory.from_config(config).get_current_head()
     with engine.connect() as connection:

@@ -147,6 +147,36 @@ def _mention_record(row: MentionRow) -> MentionRecord:
     )
 
 
+def _mention_row(
+    mention: NewMention,
+    *,
+    item_id: int,
+    source: str,
+    source_type: str,
+    url: str,
+    title: str,
+    published_at: datetime | None,
+    now: datetime,
+) -> MentionRow:
+    return MentionRow(
+        item_id=item_id,
+        source=source,
+        source_type=source_type,
+        url=url,
+        title=title,
+        published_at=published_at,
+        found_at=now,
+        matched=mention.matched,
+        rule=mention.rule,
+        score=mention.score,
+        snippet=mention.snippet,
+        highlight_start=mention.highlight_start,
+        highlight_end=mention.highlight_end,
+        status=STATUS_NEW,
+        urgent=mention.urgent,
+    )
+
+
 class MentionStore:
     """All reads and writes veille makes; each method is one transaction."""
 
@@ -257,23 +287,15 @@ class MentionStore:
                 if item.mention is None:
                     continue
                 session.flush()
-                mention = item.mention
-                mention_row = MentionRow(
+                mention_row = _mention_row(
+                    item.mention,
                     item_id=item_row.id,
                     source=source,
                     source_type=source_type,
                     url=item.url,
                     title=item.title,
                     published_at=item.published_at,
-                    found_at=now,
-                    matched=mention.matched,
-                    rule=mention.rule,
-                    score=mention.score,
-                    snippet=mention.snippet,
-                    highlight_start=mention.highlight_start,
-                    highlight_end=mention.highlight_end,
-                    status=STATUS_NEW,
-                    urgent=mention.urgent,
+                    now=now,
                 )
                 session.add(mention_row)
                 new_mentions.append(mention_row)
@@ -392,22 +414,15 @@ class MentionStore:
                 row = existing.get(item.id)
                 if row is None and mention is not None:
                     session.add(
-                        MentionRow(
+                        _mention_row(
+                            mention,
                             item_id=item.id,
                             source=item.source,
                             source_type=types.get(item.source, "feed"),
                             url=item.url,
                             title=item.title,
                             published_at=item.published_at,
-                            found_at=now,
-                            matched=mention.matched,
-                            rule=mention.rule,
-                            score=mention.score,
-                            snippet=mention.snippet,
-                            highlight_start=mention.highlight_start,
-                            highlight_end=mention.highlight_end,
-                            status=STATUS_NEW,
-                            urgent=mention.urgent,
+                            now=now,
                         )
                     )
                     created += 1

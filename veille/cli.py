@@ -83,6 +83,18 @@ def run_lock(config: Config) -> RunLock:
     return RunLock(lock_path_for(config.storage.url, config.path))
 
 
+def wait_for_lock(config: Config, seconds: float = 120) -> RunLock | None:
+    """The run lock, waiting for a running cycle to finish; None (and a message) if it won't."""
+    lock = run_lock(config)
+    if lock.acquire(wait=seconds):
+        return lock
+    print(
+        f"Une autre exécution de veille est en cours (verrou {lock.path}) : réessayez.",
+        file=sys.stderr,
+    )
+    return None
+
+
 # --- output helpers ---------------------------------------------------------------
 
 
@@ -204,12 +216,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
         print(digest.text)
         print("(essai : rien n'a été envoyé ni marqué)")
         return EXIT_OK
-    lock = run_lock(config)
-    if not lock.acquire(wait=120):
-        print(
-            f"Une autre exécution de veille est en cours (verrou {lock.path}) : réessayez.",
-            file=sys.stderr,
-        )
+    lock = wait_for_lock(config)
+    if lock is None:
         return EXIT_SOURCES_FAILED
     with lock:
         app.store.release_pending_digests()
@@ -442,12 +450,8 @@ def cmd_rescan(args: argparse.Namespace) -> int:
     config = read_config(args)
     since = parse_since(args.since, config.digest.zone) if args.since else None
     app = build_app(config)
-    lock = run_lock(config)
-    if not lock.acquire(wait=120):
-        print(
-            f"Une autre exécution de veille est en cours (verrou {lock.path}) : réessayez.",
-            file=sys.stderr,
-        )
+    lock = wait_for_lock(config)
+    if lock is None:
         return EXIT_SOURCES_FAILED
     with lock:
         report = rescan(store=app.store, item_matcher=app.item_matcher, now=utc_now(), since=since)

@@ -164,7 +164,7 @@ def test_three_overlapping_runs_send_one_digest_and_store_no_duplicate(
     feed_server: FeedServer, smtp_server: SmtpServer, workspace: Workspace
 ) -> None:
     sources = _standard_sources(feed_server)
-    feed_server.routes["/express.xml"].delay = 3.0  # the first run holds the lock meanwhile
+    feed_server.routes["/express.xml"].delay = 2.0  # the first run holds the lock meanwhile
     workspace.write(sources, smtp=smtp_server)
     command = [sys.executable, "-m", "veille", "--config", str(workspace.config), "run"]
     runs = [
