@@ -86,11 +86,35 @@ class _Found:
 class _Text:
     """A folded text split into tokens, with the separators between them."""
 
-    def __init__(self, original: str, folded: Folded, *, case_known: bool = True):
+    def __init__(
+        self,
+        original: str,
+        folded: Folded,
+        *,
+        ranges: Sequence[tuple[int, int]] | None = None,
+        case_known: bool = True,
+    ):
         self.original = original
         self.folded = folded
         self.case_known = case_known
-        self.tokens = [_Token(*m.span(), m.group()) for m in _TOKEN.finditer(folded.text)]
+        self._has: dict[str, bool] = {}
+        text = folded.text
+        if ranges is None:
+            ranges = ((0, len(text)),)
+        # Only the words inside ``ranges`` are tokens; the text between two
+        # ranges holds other words, so tokens of two ranges are never adjacent.
+        self.tokens = [
+            _Token(*m.span(), m.group())
+            for start, end in ranges
+            for m in _TOKEN.finditer(text, start, end)
+        ]
+
+    def has(self, word: str) -> bool:
+        """Is ``word`` anywhere in the folded text? (cached)"""
+        known = self._has.get(word)
+        if known is None:
+            known = self._has[word] = word in self.folded.text
+        return known
 
     def sep(self, index: int) -> str:
         """The folded text between token ``index`` and the next one."""
@@ -111,8 +135,10 @@ class _Text:
         """
         tokens = self.tokens
         text = tokens[index].text
+        if text == target:
+            return index, 0
         best: tuple[int, int] | None = None
-        if abs(len(text) - len(target)) <= tolerance:
+        if tolerance and abs(len(text) - len(target)) <= tolerance:
             edits = OSA.distance(text, target, score_cutoff=tolerance)
             if edits <= tolerance:
                 best = (index, edits)
@@ -173,6 +199,7 @@ class BrandMatcher:
         self.exclusions = [p for p in map(_Phrase.of, exclude) if p]
         self._handle_patterns: list[tuple[re.Pattern[str], str, str, int]] = []
         self._handle_anchors: set[str] = set()
+        self._pattern_anchors: list[str] = []
         bare: dict[str, str] = {}
         for handle in handles:
             self._add_handle(handle, bare)
@@ -201,11 +228,13 @@ class BrandMatcher:
             domain = body.split("//")[-1].removeprefix("www.").strip("/")
             pattern = re.compile(r"(?<![a-z0-9\-])" + re.escape(domain) + r"(?![a-z0-9])")
             self._handle_patterns.append((pattern, handle, RULE_DOMAIN, 95))
+            self._pattern_anchors.append(domain)
             self._handle_anchors.add(domain)
             return
         body = re.sub(r"[^a-z0-9_]", "", body)
         pattern = re.compile(r"[@#]" + re.escape(body) + r"(?![a-z0-9_])")
         self._handle_patterns.append((pattern, handle, RULE_HANDLE, 95))
+        self._pattern_anchors.append(body)
         self._handle_anchors.add(body)
         if len(body) >= 10:
             bare.setdefault(body, handle)
@@ -254,14 +283,14 @@ class BrandMatcher:
                 position = text.find(anchor, position + len(anchor))
         return sorted(wanted)
 
-    def _windows(self, quick: str) -> list[str]:
-        """Pieces of the quick-folded text around the anchors (merged when close)."""
+    def _ranges(self, text: str) -> list[tuple[int, int]]:
+        """Stretches of ``text`` around the anchors, on word edges, merged when close."""
         spans: list[list[int]] = []
         for anchor in self._anchors:
-            position = quick.find(anchor)
+            position = text.find(anchor)
             while position != -1:
                 spans.append([max(0, position - _WINDOW), position + len(anchor) + _WINDOW])
-                position = quick.find(anchor, position + len(anchor))
+                position = text.find(anchor, position + len(anchor))
         spans.sort()
         merged: list[list[int]] = []
         for span in spans:
@@ -269,15 +298,19 @@ class BrandMatcher:
                 merged[-1][1] = max(merged[-1][1], span[1])
             else:
                 merged.append(span)
-        return [quick[start:end] for start, end in merged]
+        edges = []
+        for start, end in merged:
+            while start > 0 and text[start - 1].isalnum():
+                start -= 1
+            while end < len(text) and text[end].isalnum():
+                end += 1
+            edges.append((start, min(end, len(text))))
+        return edges
 
     def _may_match(self, quick: str) -> bool:
         """Cheap pass on the quick fold, without offsets: can anything match here?"""
-        for piece in self._windows(quick):
-            doc = _Text(piece, Folded(piece, None), case_known=False)
-            if any(True for _ in self._find(doc, self._starts(doc))):
-                return True
-        return False
+        doc = _Text(quick, Folded(quick, None), ranges=self._ranges(quick), case_known=False)
+        return any(True for _ in self._find(doc, self._starts(doc)))
 
     # --- public ------------------------------------------------------------------
 
@@ -287,7 +320,8 @@ class BrandMatcher:
         quick = quick_fold(text)
         if not any(anchor in quick for anchor in self._anchors) or not self._may_match(quick):
             return MatchResult()
-        doc = _Text(text, fold(text))
+        folded = fold(text)
+        doc = _Text(text, folded, ranges=self._ranges(folded.text))
         found = list(self._find(doc, self._starts(doc)))
         if not found:
             return MatchResult()
@@ -338,9 +372,12 @@ class BrandMatcher:
                 rule = RULE_HASHTAG if bare.startswith("#") else RULE_HANDLE
                 yield self._found(doc, _Hit(index, index, 0), bare, rule, 90)
         folded = doc.folded.text
-        for pattern, form, rule, score in self._handle_patterns:
-            for m in pattern.finditer(folded):
-                yield _Found(m.start(), m.end(), form, rule, score)
+        for anchor, (pattern, form, rule, score) in zip(
+            self._pattern_anchors, self._handle_patterns, strict=True
+        ):
+            if anchor in folded:
+                for m in pattern.finditer(folded):
+                    yield _Found(m.start(), m.end(), form, rule, score)
 
     def _found(self, doc: _Text, hit: _Hit, form: str, rule: str, score: int) -> _Found:
         return _Found(
@@ -356,6 +393,8 @@ class BrandMatcher:
         text = doc.tokens[index].text
         if text in self.kind_forms:
             return index, 0, text != self.kind
+        if not doc.has(self.place[0]):  # a misspelt kind word needs the exact place
+            return None
         for form in (self.kind, self.kind + "s"):
             hit = doc.word_at(index, form, 1 if len(self.kind) >= 5 else 0)
             if hit is not None:
