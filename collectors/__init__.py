@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collectors.base import Collection, Collector, CollectorFactory, Item, SourceState
 from collectors.feed import FeedCollector
+from collectors.page import PageCollector
+from collectors.search import SearchCollector
 from veille.config import SourceConfig
 
 REGISTRY: dict[str, type[CollectorFactory]] = {
     FeedCollector.source_type: FeedCollector,
+    SearchCollector.source_type: SearchCollector,
+    PageCollector.source_type: PageCollector,
 }
 
 

@@ -29,6 +29,8 @@ class Item:
     guid: str | None = None
     published_at: datetime | None = None
     author: str | None = None
+    outlet: str | None = None  # the medium that published it (Google News, Bing)
+    key: str | None = None  # explicit deduplication key (else canonical URL, else guid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,7 @@ class Collection:
     state: SourceState = field(default_factory=SourceState)
     not_modified: bool = False
     bytes_received: int = 0
+    warning: str | None = None  # worked, but something is worth telling the admins
 
 
 class Collector(Protocol):

@@ -99,6 +99,7 @@ def parse_feed(content: bytes, *, source: str, content_type: str = "") -> tuple[
                 guid=guid,
                 published_at=_entry_time(entry),
                 author=entry.get("author") or None,
+                outlet=(entry.get("source") or {}).get("title") or None,
             )
         )
     return tuple(items)

@@ -15,16 +15,23 @@ Every failure becomes a :class:`~veille.errors.SourceError` with a short French 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from types import TracebackType
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from veille.config import HttpConfig
 from veille.errors import SourceError
+
+if TYPE_CHECKING:
+    from collectors.robots import RobotsPolicy
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +57,15 @@ def _megabytes(size: int) -> str:
 class HttpClient:
     """Shared async client; use ``async with client:`` around one cycle."""
 
-    def __init__(self, config: HttpConfig, *, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        config: HttpConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        robots: RobotsPolicy | None = None,
+    ):
         self.config = config
+        self.robots = robots
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._slots: asyncio.Semaphore | None = None
@@ -98,7 +112,56 @@ class HttpClient:
                 await asyncio.sleep(wait)
             self._next_turn[host] = loop.time() + delay
 
-    async def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Response:
+    async def allowed_by_robots(self, url: str) -> bool:
+        """robots.txt's verdict for ``url`` (always yes when ``respect_robots`` is off)."""
+        if self.robots is None or not self.config.respect_robots:
+            return True
+        return await self.robots.allowed(self, url)
+
+    async def get_untrusted(self, url: str) -> Response:
+        """GET a link found in search results: public http(s) addresses only.
+
+        Loopback, private, link-local, multicast and reserved addresses are
+        refused (IPv4 and IPv6), at every redirect, unless
+        ``http.allow_private_links`` is true.
+        """
+        for _ in range(self.config.max_redirects + 1):
+            await self._check_public(url)
+            response = await self.get(url, follow_redirects=False)
+            location = response.headers.get("location")
+            if response.status in (301, 302, 303, 307, 308) and location:
+                url = urljoin(url, location)
+                continue
+            return response
+        raise SourceError("trop de redirections (boucle ?)")
+
+    async def _check_public(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SourceError(f"lien refusé (seuls http et https sont suivis) : {url}")
+        if self.config.allow_private_links:
+            return
+        host = parts.hostname
+        try:
+            addresses = [ipaddress.ip_address(host)]
+        except ValueError:
+            loop = asyncio.get_running_loop()
+            try:
+                infos = await loop.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+            except OSError:
+                raise SourceError(f"nom de domaine introuvable : {host}") from None
+            addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+        for address in addresses:
+            if not is_public(address):
+                raise SourceError(f"lien refusé vers une adresse non publique ({address}) : {url}")
+
+    async def get(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        follow_redirects: bool = True,
+    ) -> Response:
         """GET ``url``; any status is returned, transport faults raise SourceError."""
         if self._client is None or self._slots is None:
             raise RuntimeError("HttpClient used outside 'async with'")
@@ -110,7 +173,7 @@ class HttpClient:
             self.requests += 1
             try:
                 async with asyncio.timeout(total):
-                    return await self._fetch(url, headers or {}, limit)
+                    return await self._fetch(url, headers or {}, limit, follow_redirects)
             except TimeoutError:
                 raise SourceError(f"délai dépassé ({total:g} s)") from None
             except httpx.TooManyRedirects:
@@ -124,9 +187,13 @@ class HttpClient:
             except httpx.HTTPError as exc:
                 raise SourceError(f"erreur réseau ({_short(exc)})") from None
 
-    async def _fetch(self, url: str, headers: Mapping[str, str], limit: int) -> Response:
+    async def _fetch(
+        self, url: str, headers: Mapping[str, str], limit: int, follow_redirects: bool
+    ) -> Response:
         assert self._client is not None
-        async with self._client.stream("GET", url, headers=dict(headers)) as response:
+        async with self._client.stream(
+            "GET", url, headers=dict(headers), follow_redirects=follow_redirects
+        ) as response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
                 raise SourceError(
@@ -147,6 +214,29 @@ class HttpClient:
                 headers=dict(response.headers),
                 content=b"".join(chunks),
             )
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A globally routable unicast address (not loopback, private, link-local, reserved…)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def retry_after(headers: Mapping[str, str], default: float) -> float:
+    """Seconds asked by a Retry-After header (seconds or HTTP date), else ``default``."""
+    value = headers.get("retry-after", "").strip()
+    if value.isdigit():
+        return float(value)
+    if value:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return default
+        from datetime import UTC, datetime
+
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return default
 
 
 def _connect_reason(exc: Exception) -> str:

@@ -19,15 +19,15 @@ def html_to_text(markup: str) -> str:
     run together; plain text (no tag) is only unescaped.
     """
     if "<" not in markup:
-        return _tidy(html.unescape(markup))
+        return tidy(html.unescape(markup))
     soup = BeautifulSoup(markup, "html.parser")
     for tag in soup(_INVISIBLE):
         tag.decompose()
     for br in soup.find_all("br"):
         br.replace_with("\n")
-    return _tidy(soup.get_text(" "))
+    return tidy(soup.get_text(" "))
 
 
-def _tidy(text: str) -> str:
+def tidy(text: str) -> str:
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

@@ -62,6 +62,8 @@ class SourceRow(Base):
     items_seen: Mapped[int] = mapped_column(Integer, default=0)
     mentions_found: Mapped[int] = mapped_column(Integer, default=0)
     notified_failing: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_warning: Mapped[str | None] = mapped_column(Text)
 
 
 class ItemRow(Base):
@@ -79,6 +81,7 @@ class ItemRow(Base):
     text: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    title_key: Mapped[str | None] = mapped_column(String(500), index=True)
 
 
 class DigestRow(Base):
@@ -119,3 +122,27 @@ class MentionRow(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     alert_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id"), index=True)
+
+
+class SightingRow(Base):
+    """Another source that found the same story as a mention ("aussi vu sur …")."""
+
+    __tablename__ = "sightings"
+    __table_args__ = (UniqueConstraint("mention_id", "source", name="uq_sightings_mention_source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), index=True)
+    source: Mapped[str] = mapped_column(String(200), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RobotsRow(Base):
+    """A host's robots.txt, kept a day so that cron runs do not fetch it every time."""
+
+    __tablename__ = "robots"
+
+    host: Mapped[str] = mapped_column(String(300), primary_key=True)
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text, default="")
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -6,20 +6,22 @@ ORM rows never leave this module: callers get frozen dataclasses.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import DigestRow, ItemRow, MentionRow, SourceRow
+from collectors.robots import RobotsEntry
+from storage.models import DigestRow, ItemRow, MentionRow, RobotsRow, SightingRow, SourceRow
 from veille.errors import StorageError
 
 STATUS_NEW = "nouveau"
 STATUS_DONE = "traité"
 STATUS_EXCLUDED = "exclu"
 STATUSES = (STATUS_NEW, STATUS_DONE, STATUS_EXCLUDED)
+TITLE_WINDOW = timedelta(hours=72)  # same normalised title within it: the same story
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,8 @@ class SourceRecord:
     items_seen: int
     mentions_found: int
     notified_failing: bool
+    next_attempt_at: datetime | None = None
+    last_warning: str | None = None
 
     @property
     def failing(self) -> bool:
@@ -61,6 +65,7 @@ class MentionRecord:
     urgent: bool
     alert_sent_at: datetime | None
     digest_id: int | None
+    also_seen: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +79,7 @@ class NewItem:
     text: str
     published_at: datetime | None
     mention: NewMention | None = None
+    title_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +128,12 @@ def _source_record(row: SourceRow) -> SourceRecord:
         items_seen=row.items_seen or 0,
         mentions_found=row.mentions_found or 0,
         notified_failing=bool(row.notified_failing),
+        next_attempt_at=row.next_attempt_at,
+        last_warning=row.last_warning,
     )
 
 
-def _mention_record(row: MentionRow) -> MentionRecord:
+def _mention_record(row: MentionRow, also_seen: Sequence[str] = ()) -> MentionRecord:
     return MentionRecord(
         id=row.id,
         url=row.url,
@@ -144,6 +152,7 @@ def _mention_record(row: MentionRow) -> MentionRecord:
         urgent=row.urgent,
         alert_sent_at=row.alert_sent_at,
         digest_id=row.digest_id,
+        also_seen=tuple(also_seen),
     )
 
 
@@ -221,12 +230,15 @@ class MentionStore:
                 update(SourceRow).where(SourceRow.name.in_(list(names))).values(last_attempt_at=now)
             )
 
-    def record_failure(self, name: str, error: str, now: datetime) -> None:
+    def record_failure(
+        self, name: str, error: str, now: datetime, *, retry_at: datetime | None = None
+    ) -> None:
         with self._sessions.begin() as session:
             row = session.get_one(SourceRow, name)
             row.consecutive_failures = (row.consecutive_failures or 0) + 1
             row.last_error = error
             row.last_attempt_at = now
+            row.next_attempt_at = retry_at
             if row.failing_since is None:
                 row.failing_since = now
 
@@ -248,30 +260,39 @@ class MentionStore:
         etag: str | None,
         last_modified: str | None,
         now: datetime,
+        seen_again: Sequence[tuple[str, str]] = (),
+        warning: str | None = None,
         keep_text: bool = True,
     ) -> list[int]:
         """Store one source's new items and mentions and its success, in one transaction.
 
-        Items whose key is already stored are skipped (the unique constraint is
-        the last guard). Returns the ids of the new mentions.
+        Deduplication in layers: an item whose key is stored is skipped (the
+        unique constraint is the last guard); one whose normalised title was
+        seen in the last 72 hours is stored without a mention. Either way, when
+        the first one is a mention from another source, this source is added to
+        its sightings ("aussi vu sur"). ``seen_again`` lists (key, url) of known
+        items this source found again. Returns the ids of the new mentions.
         """
         mention_ids: list[int] = []
         with self._sessions.begin() as session:
             row = session.get_one(SourceRow, source)
-            existing = (
-                set(
-                    session.scalars(
-                        select(ItemRow.key).where(ItemRow.key.in_([i.key for i in items]))
-                    )
-                )
-                if items
-                else set()
-            )
+            for key, url in seen_again:
+                self._sight(session, ItemRow.key == key, source, url, now)
+            keys = [item.key for item in items]
+            existing = set(session.scalars(select(ItemRow.key).where(ItemRow.key.in_(keys))))
             new_mentions: list[MentionRow] = []
             for item in items:
                 if item.key in existing:
                     continue
                 existing.add(item.key)
+                if item.title_key and self._sight(
+                    session,
+                    (ItemRow.title_key == item.title_key) & (ItemRow.seen_at >= now - TITLE_WINDOW),
+                    source,
+                    item.url,
+                    now,
+                ):
+                    item = replace(item, mention=None)
                 item_row = ItemRow(
                     key=item.key,
                     source=source,
@@ -281,6 +302,7 @@ class MentionStore:
                     text=item.text if keep_text else None,
                     published_at=item.published_at,
                     seen_at=now,
+                    title_key=item.title_key,
                 )
                 session.add(item_row)
                 row.items_seen = (row.items_seen or 0) + 1
@@ -307,10 +329,33 @@ class MentionStore:
             row.consecutive_failures = 0
             row.failing_since = None
             row.last_error = None
+            row.next_attempt_at = None
+            row.last_warning = warning
             if etag is not None or last_modified is not None:
                 row.etag = etag
                 row.last_modified = last_modified
         return mention_ids
+
+    @staticmethod
+    def _sight(
+        session: Session, condition: ColumnElement[bool], source: str, url: str, now: datetime
+    ) -> bool:
+        """Record ``source`` as having seen the mention of the first item matching
+        ``condition``. True when such an item exists (a duplicate)."""
+        first = session.scalars(select(ItemRow.id).where(condition).order_by(ItemRow.id).limit(1))
+        item_id = first.first()
+        if item_id is None:
+            return False
+        mention = session.scalars(select(MentionRow).where(MentionRow.item_id == item_id)).first()
+        if mention is not None and mention.source != source:
+            known = session.scalars(
+                select(SightingRow.id).where(
+                    SightingRow.mention_id == mention.id, SightingRow.source == source
+                )
+            ).first()
+            if known is None:
+                session.add(SightingRow(mention_id=mention.id, source=source, url=url, seen_at=now))
+        return True
 
     def mark_notified(self, name: str, failing: bool) -> None:
         with self._sessions.begin() as session:
@@ -333,7 +378,22 @@ class MentionStore:
                 query = query.where(MentionRow.status == status)
             if ids is not None:
                 query = query.where(MentionRow.id.in_(list(ids)))
-            return [_mention_record(row) for row in session.scalars(query)]
+            return self._with_sightings(session, list(session.scalars(query)))
+
+    @staticmethod
+    def _with_sightings(session: Session, rows: Sequence[MentionRow]) -> list[MentionRecord]:
+        seen: dict[int, list[str]] = {}
+        ids = [row.id for row in rows]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            query = (
+                select(SightingRow.mention_id, SightingRow.source)
+                .where(SightingRow.mention_id.in_(chunk))
+                .order_by(SightingRow.id)
+            )
+            for mention_id, source in session.execute(query):
+                seen.setdefault(mention_id, []).append(source)
+        return [_mention_record(row, seen.get(row.id, ())) for row in rows]
 
     def pending_alerts(self) -> list[MentionRecord]:
         with self._sessions() as session:
@@ -364,6 +424,51 @@ class MentionStore:
                 )
                 or 0,
             }
+
+    # --- robots.txt cache ---------------------------------------------------------
+
+    def robots_get(self, host: str) -> RobotsEntry | None:
+        with self._sessions() as session:
+            row = session.get(RobotsRow, host)
+            return RobotsEntry(row.status, row.body, row.fetched_at) if row else None
+
+    def robots_put(self, host: str, entry: RobotsEntry) -> None:
+        with self._sessions.begin() as session:
+            row = session.get(RobotsRow, host)
+            if row is None:
+                session.add(
+                    RobotsRow(
+                        host=host, status=entry.status, body=entry.body, fetched_at=entry.fetched_at
+                    )
+                )
+            else:
+                row.status, row.body, row.fetched_at = entry.status, entry.body, entry.fetched_at
+
+    # --- coverage ------------------------------------------------------------------
+
+    def coverage(self, since: datetime | None = None) -> dict[str, tuple[int, int]]:
+        """Per source: (mentions it found, mentions only it found), since ``since``."""
+        with self._sessions() as session:
+            query = select(MentionRow.id, MentionRow.source)
+            if since is not None:
+                query = query.where(MentionRow.found_at >= since)
+            finders: dict[int, set[str]] = {
+                mention_id: {source} for mention_id, source in session.execute(query)
+            }
+            ids = list(finders)
+            for start in range(0, len(ids), 500):
+                sightings = select(SightingRow.mention_id, SightingRow.source).where(
+                    SightingRow.mention_id.in_(ids[start : start + 500])
+                )
+                for mention_id, source in session.execute(sightings):
+                    finders[mention_id].add(source)
+        found: dict[str, list[int]] = {}
+        for sources in finders.values():
+            for source in sources:
+                counts = found.setdefault(source, [0, 0])
+                counts[0] += 1
+                counts[1] += len(sources) == 1
+        return {source: (total, alone) for source, (total, alone) in found.items()}
 
     # --- rescan and retention ----------------------------------------------------
 
@@ -483,7 +588,7 @@ class MentionStore:
             session.flush()
             for row in rows:
                 row.digest_id = digest.id
-            return DigestClaim(digest.id, message_id, tuple(_mention_record(r) for r in rows))
+            return DigestClaim(digest.id, message_id, tuple(self._with_sightings(session, rows)))
 
     def unsent_mentions(self) -> list[MentionRecord]:
         with self._sessions() as session:
@@ -492,7 +597,7 @@ class MentionStore:
                 .where(MentionRow.digest_id.is_(None), MentionRow.status != STATUS_EXCLUDED)
                 .order_by(MentionRow.id)
             )
-            return [_mention_record(row) for row in session.scalars(query)]
+            return self._with_sightings(session, list(session.scalars(query)))
 
     def complete_digest(self, digest_id: int, now: datetime, subject: str) -> None:
         with self._sessions.begin() as session:

@@ -91,7 +91,7 @@ class FeedServer:
 
     def hits_for(self, path: str) -> list[Hit]:
         with self._lock:
-            return [h for h in self.hits if h.path == path]
+            return [h for h in self.hits if h.path.split("?")[0] == path]
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         path = handler.path
@@ -304,6 +304,8 @@ class Workspace:
 
 
 def _yaml(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_yaml(v)}" for k, v in value.items()) + "}"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):

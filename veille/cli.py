@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from collectors import REGISTRY, options_models
 from collectors.base import Collector
 from collectors.http import HttpClient
+from collectors.robots import RobotsPolicy
 from matchers import BrandMatcher
 from matchers.base import MatchResult
 from storage import MentionStore, open_database
@@ -69,12 +70,14 @@ def build_matcher(config: Config) -> BrandMatcher:
 
 
 def build_app(config: Config) -> App:
+    store = MentionStore(open_database(config.storage.url))
+    robots = RobotsPolicy(user_agent=config.http.user_agent, cache=store, clock=utc_now)
     return App(
         config=config,
-        store=MentionStore(open_database(config.storage.url)),
+        store=store,
         item_matcher=ItemMatcher(build_matcher(config), KeywordSpotter(config.alerts.keywords)),
         mailer=Mailer(config.smtp, config.outbox_dir),
-        client=HttpClient(config.http),
+        client=HttpClient(config.http, robots=robots),
         collectors={s.name: REGISTRY[s.type].from_config(s, config.http) for s in config.sources},
     )
 
@@ -267,6 +270,7 @@ MENTION_FIELDS = (
     "status",
     "urgent",
     "digest_id",
+    "also_seen",
 )
 
 
@@ -286,6 +290,7 @@ def mention_json(mention: MentionRecord) -> dict[str, Any]:
         "status": mention.status,
         "urgent": mention.urgent,
         "digest_id": mention.digest_id,
+        "also_seen": list(mention.also_seen),
     }
 
 
@@ -303,7 +308,7 @@ def cmd_mentions(args: argparse.Namespace) -> int:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=MENTION_FIELDS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({**row, "also_seen": "; ".join(row["also_seen"])} for row in rows)
         sys.stdout.write(buffer.getvalue())
     else:
         if not mentions:
@@ -343,8 +348,12 @@ def cmd_sources(args: argparse.Namespace) -> int:
                 "last_error": record.last_error if record else None,
                 "items": record.items_seen if record else 0,
                 "mentions": record.mentions_found if record else 0,
+                "last_warning": record.last_warning if record else None,
+                "next_attempt_at": _iso(record.next_attempt_at) if record else None,
             }
         )
+    if args.coverage:
+        return _print_coverage(args, config, store)
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -357,7 +366,9 @@ def cmd_sources(args: argparse.Namespace) -> int:
         elif record is None or record.last_attempt_at is None:
             state = "jamais visitée"
         else:
-            state = "EN PANNE" if failures else "ok"
+            state = (
+                "EN PANNE" if failures else ("ok (avertissement)" if record.last_warning else "ok")
+            )
         table.append(
             [
                 _clip(source.name, 30),
@@ -365,7 +376,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
                 state,
                 _local(record.last_success_at if record else None, config),
                 str(failures),
-                _clip((record.last_error if record else None) or "", 50),
+                _clip((record.last_error or record.last_warning or "") if record else "", 50),
                 str(record.items_seen if record else 0),
                 str(record.mentions_found if record else 0),
             ]
@@ -387,6 +398,36 @@ def cmd_sources(args: argparse.Namespace) -> int:
     )
     failing = sum(1 for r in rows if r["consecutive_failures"])
     print(f"\n{len(rows) - failing} source(s) sur {len(rows)} fonctionnent.")
+    return EXIT_OK
+
+
+def _print_coverage(args: argparse.Namespace, config: Config, store: MentionStore) -> int:
+    """What each source is worth: mentions it found, and mentions only it found."""
+    since = parse_since(args.since, config.digest.zone) if args.since else None
+    found = store.coverage(since)
+    counts = [(s, *found.get(s.name, (0, 0))) for s in config.sources]
+    if args.format == "json":
+        rows = [
+            {"name": s.name, "type": s.type, "mentions": total, "only": alone}
+            for s, total, alone in counts
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    period = f"depuis {args.since}" if args.since else "depuis le début"
+    print(
+        f"Couverture {period} : mentions trouvées par chaque source, et celles que seule "
+        "cette source a trouvées."
+    )
+    table = [[_clip(s.name, 40), s.type, str(total), str(alone)] for s, total, alone in counts]
+    print(_table(["Source", "Type", "Mentions", "Seule à les trouver"], table))
+    return EXIT_OK
+    period = f"depuis {args.since}" if args.since else "depuis le début"
+    print(
+        f"Couverture {period} : mentions trouvées par chaque source, et celles que seule "
+        "cette source a trouvées."
+    )
+    table = [[_clip(r["name"], 40), r["type"], str(r["mentions"]), str(r["only"])] for r in rows]
+    print(_table(["Source", "Type", "Mentions", "Seule à les trouver"], table))
     return EXIT_OK
 
 
@@ -574,6 +615,12 @@ def build_parser() -> argparse.ArgumentParser:
     mentions.add_argument("--format", default="table", choices=["table", "json", "csv"])
     sources = commands.add_parser("sources", help="état de chaque source")
     sources.add_argument("--format", default="table", choices=["table", "json"])
+    sources.add_argument(
+        "--coverage",
+        action="store_true",
+        help="mentions trouvées par chaque source et celles qu'elle seule a trouvées",
+    )
+    sources.add_argument("--since", help="avec --coverage : depuis une date ou une durée (30d)")
     match = commands.add_parser("match", help="essayer le détecteur de mentions sur un texte")
     match.add_argument("text", nargs="?", help="le texte à analyser")
     match.add_argument("--file", help="fichier JSONL (un objet par ligne avec id et text)")

@@ -54,6 +54,7 @@ class Entry:
     match: str
     after: str
     urgent: bool
+    also: str = ""  # "aussi vu sur" these other sources
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,7 @@ def entry_of(mention: MentionRecord, zone: ZoneInfo) -> Entry:
         match=snippet[start:end],
         after=snippet[end:],
         urgent=mention.urgent,
+        also=", ".join(s for s in mention.also_seen if s != mention.source),
     )
 
 

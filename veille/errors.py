@@ -29,7 +29,15 @@ class UsageError(VeilleError):
 
 
 class SourceError(VeilleError):
-    """A source could not be collected; the message is the short reason."""
+    """A source could not be collected; the message is the short reason.
+
+    ``retry_after`` (seconds) asks that this source alone not be visited again
+    before then (HTTP 429/503 with Retry-After, a paused host).
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class DeliveryError(VeilleError):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from collectors.base import Collection, Collector, Item, SourceState
 from collectors.http import HttpClient
 from matchers.base import Matcher, snippet_around
+from matchers.normalize import quick_fold
 from storage.store import MentionStore, NewItem, NewMention, SourceRecord
 from veille.alerts import KeywordSpotter, build_alert, build_source_notice
 from veille.config import Config, SourceConfig
@@ -71,9 +73,17 @@ class RunReport:
         return 1 if self.failed_sources or self.delivery_errors else 0
 
 
-def is_due(source: SourceConfig, record: SourceRecord | None, now: datetime) -> bool:
-    """Due when never tried, or ``every`` has passed (minus a little slack for cron)."""
-    if record is None or record.last_attempt_at is None:
+def is_due(
+    source: SourceConfig, record: SourceRecord | None, now: datetime, *, force: bool = False
+) -> bool:
+    """Due when never tried, or ``every`` has passed (minus a little slack for cron).
+
+    A source that asked to be left alone (Retry-After, paused host) is not due
+    before then, even with ``--all``.
+    """
+    if record is not None and record.next_attempt_at is not None and now < record.next_attempt_at:
+        return False
+    if force or record is None or record.last_attempt_at is None:
         return True
     slack = min(timedelta(seconds=60), source.every * 0.1)
     return now - record.last_attempt_at >= source.every - slack
@@ -96,6 +106,22 @@ async def _collect_all(
 ) -> list[Collection | SourceError]:
     async with client:
         return await asyncio.gather(*(_collect_one(c, client, s) for c, s in jobs))
+
+
+_TITLE_NOISE = re.compile(r"[^a-z0-9]+")
+MIN_TITLE_KEY = 20
+
+
+def title_key(title: str, outlet: str | None) -> str | None:
+    """A title folded for comparison ("Titre - Média" and "Titre" agree); None if too short."""
+    folded = quick_fold(title)
+    if outlet:
+        suffix = quick_fold(outlet).strip()
+        for sep in (" - ", " | ", " — ", " – "):
+            if suffix and folded.rstrip().endswith(sep.strip() + " " + suffix):
+                folded = folded.rstrip()[: -len(suffix)].rstrip(" -|;")
+    key = _TITLE_NOISE.sub(" ", folded).strip()
+    return key[:500] if len(key) >= MIN_TITLE_KEY else None
 
 
 class ItemMatcher:
@@ -137,6 +163,7 @@ class ItemMatcher:
             text=item.text,
             published_at=item.published_at,
             mention=mention,
+            title_key=title_key(item.title, item.outlet),
         )
 
 
@@ -151,7 +178,7 @@ def store_collection(
     """Deduplicate, match and store one source's items in one transaction."""
     fresh: dict[str, Item] = {}
     for item in collection.items:
-        fresh.setdefault(item_key(item.url, item.guid), item)
+        fresh.setdefault(item.key or item_key(item.url, item.guid), item)
     known = store.known_keys(list(fresh))
     new_items = [
         item_matcher.new_item(key, item) for key, item in fresh.items() if key not in known
@@ -163,7 +190,11 @@ def store_collection(
         etag=collection.state.etag,
         last_modified=collection.state.last_modified,
         now=now,
+        seen_again=[(key, fresh[key].url) for key in known],
+        warning=collection.warning,
     )
+    if collection.warning:
+        log.warning("%s : %s", source.name, collection.warning)
     return SourceOutcome(
         name=source.name,
         ok=True,
@@ -187,7 +218,7 @@ def collect_and_store(
     enabled = [s for s in config.sources if s.enabled]
     store.sync_sources((s.name, s.type) for s in enabled)
     records = store.sources([s.name for s in enabled])
-    due = [s for s in enabled if force_all or is_due(s, records.get(s.name), now)]
+    due = [s for s in enabled if is_due(s, records.get(s.name), now, force=force_all)]
     if not due:
         log.info("Aucune source à visiter pour l'instant")
         return ()
@@ -204,7 +235,8 @@ def collect_and_store(
     outcomes = []
     for source, result in zip(due, results, strict=True):
         if isinstance(result, SourceError):
-            store.record_failure(source.name, str(result), now)
+            retry_at = now + timedelta(seconds=result.retry_after) if result.retry_after else None
+            store.record_failure(source.name, str(result), now, retry_at=retry_at)
             log.warning("%s : échec — %s", source.name, result)
             outcomes.append(SourceOutcome(source.name, ok=False, error=str(result)))
             continue

@@ -42,7 +42,7 @@ def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
     assert inspect(engine).get_table_names() == sorted(
-        ["alembic_version", "digests", "items", "mentions", "sources"]
+        ["alembic_version", "digests", "items", "mentions", "robots", "sightings", "sources"]
     )
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -109,3 +109,27 @@ def test_digest_claim_abort_and_complete(store: MentionStore) -> None:
 def test_missing_database_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="dossier de la base introuvable"):
         open_database(f"sqlite:///{tmp_path / 'absent' / 'v.db'}")
+
+
+def test_an_existing_database_upgrades_without_loss(tmp_path: Path) -> None:
+    from alembic import command
+
+    from storage.db import alembic_config, create_store_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_store_engine(url)
+    command.upgrade(alembic_config(engine), "0001")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "insert into sources (name, type, consecutive_failures, items_seen, mentions_found,"
+            " notified_failing) values ('S', 'feed', 0, 1, 0, 0)"
+        )
+        connection.exec_driver_sql(
+            "insert into items (key, source, url, title, text, seen_at)"
+            " values ('k', 'S', 'https://a.test/', 'Titre', 'Texte', '2026-11-01 00:00:00')"
+        )
+    engine.dispose()
+    store = MentionStore(open_database(url))
+    assert store.counts()["items"] == 1
+    assert store.sources()["S"].items_seen == 1
+    assert store.sources()["S"].next_attempt_at is None

@@ -1,0 +1,87 @@
+"""robots.txt for the ``page`` collector: fetched politely, kept a day per host.
+
+- a missing robots.txt (4xx) allows everything;
+- a 5xx or unreachable robots.txt pauses the host (nothing is fetched there);
+- the answer is kept for a day in the store, so cron runs do not ask each time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
+
+from protego import Protego
+
+from veille.errors import SourceError
+
+if TYPE_CHECKING:
+    from collectors.http import HttpClient
+
+log = logging.getLogger(__name__)
+
+KEEP = timedelta(days=1)
+PAUSE = 3600.0  # seconds a host is paused when its robots.txt answers 5xx
+
+
+@dataclass(frozen=True, slots=True)
+class RobotsEntry:
+    status: int
+    body: str
+    fetched_at: datetime
+
+
+class RobotsCache(Protocol):
+    def robots_get(self, host: str) -> RobotsEntry | None: ...
+
+    def robots_put(self, host: str, entry: RobotsEntry) -> None: ...
+
+
+class RobotsPolicy:
+    """Answers "may veille fetch this URL?" for one user agent."""
+
+    def __init__(
+        self, *, user_agent: str, cache: RobotsCache | None, clock: Callable[[], datetime]
+    ):
+        self.user_agent = user_agent
+        self.cache = cache
+        self.clock = clock
+        self._parsed: dict[str, Protego | None] = {}
+
+    async def allowed(self, client: HttpClient, url: str) -> bool:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self._parsed:
+            self._parsed[origin] = await self._load(client, origin)
+        rules = self._parsed[origin]
+        return True if rules is None else bool(rules.can_fetch(url, self.user_agent))
+
+    async def _load(self, client: HttpClient, origin: str) -> Protego | None:
+        now = self.clock()
+        entry = self.cache.robots_get(origin) if self.cache else None
+        if entry is None or now - entry.fetched_at > KEEP:
+            try:
+                response = await client.get(origin + "/robots.txt")
+                entry = RobotsEntry(response.status, _text(response.content), now)
+            except SourceError as exc:
+                raise SourceError(
+                    f"robots.txt de {origin} inaccessible ({exc}) : site mis en pause",
+                    retry_after=PAUSE,
+                ) from None
+            if self.cache and entry.status < 500:
+                self.cache.robots_put(origin, entry)
+        if entry.status >= 500:
+            raise SourceError(
+                f"robots.txt de {origin} en erreur {entry.status} : site mis en pause",
+                retry_after=PAUSE,
+            )
+        if entry.status >= 400:
+            return None  # no robots.txt: everything is allowed
+        return Protego.parse(entry.body)
+
+
+def _text(content: bytes) -> str:
+    return content.decode("utf-8", errors="replace")

@@ -1,0 +1,131 @@
+"""``type: search`` — a query sent to a search engine.
+
+Options (config.yaml)::
+
+    - name: Google Actualités
+      type: search
+      engine: google_news      # google_news, bing_news, reddit, searxng, wikipedia
+      query: '"Cégep de Drummondville"'
+      every: 1h
+      url: http://127.0.0.1:8080   # optional: replaces scheme and host (searxng: required)
+      params: {hl: en-CA, ceid: "CA:en"}   # optional: overrides the engine's defaults
+      fetch_full: false        # true: also fetch each result's page for its full text
+      max_results: 100
+
+A 429 or 503 answer honours Retry-After and backs off this source only. With
+``fetch_full``, result links are untrusted: only public http(s) addresses are
+fetched (see ``http.allow_private_links``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from collectors.base import Collection, Collector, Item, SourceState
+from collectors.engines import ENGINES
+from collectors.feed import check_http_url
+from collectors.http import HttpClient, retry_after, status_reason
+from collectors.page import page_text
+from veille.config import HttpConfig, SourceConfig
+from veille.errors import SourceError
+
+log = logging.getLogger(__name__)
+
+FULL_TEXT_LIMIT = 20  # result pages fetched per visit at most
+ADVICE = {
+    "reddit": {
+        403: "Reddit refuse l'accès (adresse de centre de données ?) : espacez les visites "
+        "ou utilisez un compte OAuth",
+        429: "Reddit limite le rythme : augmentez every",
+    },
+    "searxng": {
+        403: "SearXNG refuse le format JSON : ajoutez json sous search: formats: dans settings.yml",
+        429: "le limiteur de SearXNG bloque veille : mettez limiter: false "
+        "pour une instance privée",
+    },
+    "google_news": {429: "Google limite le rythme : augmentez every"},
+}
+
+
+class SearchSource(SourceConfig):
+    type: Literal["search"] = "search"
+    engine: Literal["google_news", "bing_news", "reddit", "searxng", "wikipedia"]
+    query: str = Field(min_length=1)
+    url: str | None = None
+    params: dict[str, str] = {}
+    fetch_full: bool = False
+    max_results: int = Field(default=100, ge=1, le=1000)
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value)
+
+    @model_validator(mode="after")
+    def _needs_base(self) -> SearchSource:
+        if self.url is None and ENGINES[self.engine].default_base is None:
+            raise ValueError(f"le moteur {self.engine} demande url: (l'adresse de l'instance)")
+        return self
+
+
+class SearchCollector:
+    """Sends one query to one engine and turns the answer into items."""
+
+    source_type: ClassVar[str] = "search"
+    options_model: ClassVar[type[SourceConfig]] = SearchSource
+
+    def __init__(self, options: SearchSource):
+        self.options = options
+        self.engine = ENGINES[options.engine]
+        base = options.url or self.engine.default_base
+        assert base is not None
+        self.base = base.rstrip("/")
+
+    @property
+    def name(self) -> str:
+        return self.options.name
+
+    @classmethod
+    def from_config(cls, options: SourceConfig, http: HttpConfig) -> Collector:
+        assert isinstance(options, SearchSource)
+        return cls(options)
+
+    async def collect(self, client: HttpClient, state: SourceState) -> Collection:
+        request = self.engine.request(self.options.query, self.options.params, self.base)
+        response = await client.get(request.url, headers=request.headers)
+        if response.status in (429, 503):
+            wait = retry_after(response.headers, self.options.every.total_seconds())
+            advice = ADVICE.get(self.engine.name, {}).get(response.status, "")
+            reason = status_reason(response.status) + (f" — {advice}" if advice else "")
+            raise SourceError(f"{reason} (nouvel essai dans {wait:.0f} s)", retry_after=wait)
+        if response.status >= 400:
+            hint = ADVICE.get(self.engine.name, {}).get(response.status)
+            raise SourceError(status_reason(response.status) + (f" — {hint}" if hint else ""))
+        result = self.engine.parse(response, source=self.name, base=self.base)
+        items = result.items[: self.options.max_results]
+        if self.options.fetch_full:
+            items = tuple(await self._full_texts(client, items))
+        return Collection(items=items, warning=result.warning, bytes_received=len(response.content))
+
+    async def _full_texts(self, client: HttpClient, items: tuple[Item, ...]) -> list[Item]:
+        full = []
+        for index, item in enumerate(items):
+            if index >= FULL_TEXT_LIMIT or "news.google.com" in item.url:
+                full.append(item)
+                continue
+            try:
+                response = await client.get_untrusted(item.url)
+            except SourceError as exc:
+                log.info("%s : texte complet non récupéré pour %s (%s)", self.name, item.url, exc)
+                full.append(item)
+                continue
+            if response.status >= 400 or not response.content_type.startswith("text/html"):
+                full.append(item)
+                continue
+            _, text = page_text(response, selector=None)
+            full.append(replace(item, text=f"{item.text}\n\n{text}" if item.text else text))
+        return full
