@@ -66,6 +66,7 @@ class HttpClient:
     ):
         self.config = config
         self.robots = robots
+        self.address_allowed = is_public  # which resolved addresses untrusted links may reach
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._slots: asyncio.Semaphore | None = None
@@ -152,7 +153,7 @@ class HttpClient:
                 raise SourceError(f"nom de domaine introuvable : {host}") from None
             addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
         for address in addresses:
-            if not is_public(address):
+            if not self.address_allowed(address):
                 raise SourceError(f"lien refusé vers une adresse non publique ({address}) : {url}")
 
     async def get(

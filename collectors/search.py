@@ -11,6 +11,7 @@ Options (config.yaml)::
       params: {hl: en-CA, ceid: "CA:en"}   # optional: overrides the engine's defaults
       fetch_full: false        # true: also fetch each result's page for its full text
       max_results: 100
+      user_agent: "script:veille-cegep:1.0 (by /u/NOM)"   # optional, e.g. for Reddit
 
 A 429 or 503 answer honours Retry-After and backs off this source only. With
 ``fetch_full``, result links are untrusted: only public http(s) addresses are
@@ -59,6 +60,7 @@ class SearchSource(SourceConfig):
     params: dict[str, str] = {}
     fetch_full: bool = False
     max_results: int = Field(default=100, ge=1, le=1000)
+    user_agent: str | None = None  # e.g. Reddit's "<platform>:<app id>:<version> (by /u/name)"
 
     @field_validator("url")
     @classmethod
@@ -96,7 +98,10 @@ class SearchCollector:
 
     async def collect(self, client: HttpClient, state: SourceState) -> Collection:
         request = self.engine.request(self.options.query, self.options.params, self.base)
-        response = await client.get(request.url, headers=request.headers)
+        headers = dict(request.headers)
+        if self.options.user_agent:
+            headers["User-Agent"] = self.options.user_agent
+        response = await client.get(request.url, headers=headers)
         if response.status in (429, 503):
             wait = retry_after(response.headers, self.options.every.total_seconds())
             advice = ADVICE.get(self.engine.name, {}).get(response.status, "")

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -102,10 +103,21 @@ async def _collect_one(
 
 
 async def _collect_all(
-    client: HttpClient, jobs: Sequence[tuple[Collector, SourceState]]
-) -> list[Collection | SourceError]:
-    async with client:
-        return await asyncio.gather(*(_collect_one(c, client, s) for c, s in jobs))
+    client: HttpClient,
+    jobs: Sequence[tuple[Collector, SourceState]],
+    handle: Callable[[int, Collection | SourceError], SourceOutcome],
+) -> list[SourceOutcome]:
+    """Collect every job concurrently; each result is handled (matched, stored) as soon as
+    it arrives, in one worker thread, while the other sources are still being fetched."""
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="veille-store") as worker:
+
+        async def one(index: int, collector: Collector, state: SourceState) -> SourceOutcome:
+            result = await _collect_one(collector, client, state)
+            return await loop.run_in_executor(worker, handle, index, result)
+
+        async with client:
+            return await asyncio.gather(*(one(i, c, s) for i, (c, s) in enumerate(jobs)))
 
 
 _TITLE_NOISE = re.compile(r"[^a-z0-9]+")
@@ -231,15 +243,14 @@ def collect_and_store(
             last_modified=record.last_modified if record else None,
         )
         jobs.append((collectors[source.name], state))
-    results = asyncio.run(_collect_all(client, jobs))
-    outcomes = []
-    for source, result in zip(due, results, strict=True):
+
+    def handle(index: int, result: Collection | SourceError) -> SourceOutcome:
+        source = due[index]
         if isinstance(result, SourceError):
             retry_at = now + timedelta(seconds=result.retry_after) if result.retry_after else None
             store.record_failure(source.name, str(result), now, retry_at=retry_at)
             log.warning("%s : échec — %s", source.name, result)
-            outcomes.append(SourceOutcome(source.name, ok=False, error=str(result)))
-            continue
+            return SourceOutcome(source.name, ok=False, error=str(result))
         outcome = store_collection(
             source=source, collection=result, store=store, item_matcher=item_matcher, now=now
         )
@@ -253,7 +264,9 @@ def collect_and_store(
                 outcome.new_items,
                 outcome.new_mentions,
             )
-        outcomes.append(outcome)
+        return outcome
+
+    outcomes = asyncio.run(_collect_all(client, jobs, handle))
     return tuple(outcomes)
 
 
