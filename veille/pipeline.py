@@ -107,14 +107,21 @@ async def _collect_all(
     jobs: Sequence[tuple[Collector, SourceState]],
     handle: Callable[[int, Collection | SourceError], SourceOutcome],
 ) -> list[SourceOutcome]:
-    """Collect every job concurrently; each result is handled (matched, stored) as soon as
-    it arrives, in one worker thread, while the other sources are still being fetched."""
+    """Collect every job concurrently; results are handled (matched, stored) in one worker
+    thread while the other sources are still being fetched, in the order of config.yaml,
+    so that the first source listed is the one a shared story is credited to."""
     loop = asyncio.get_running_loop()
+    handled = [asyncio.Event() for _ in jobs]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="veille-store") as worker:
 
         async def one(index: int, collector: Collector, state: SourceState) -> SourceOutcome:
             result = await _collect_one(collector, client, state)
-            return await loop.run_in_executor(worker, handle, index, result)
+            if index:
+                await handled[index - 1].wait()
+            try:
+                return await loop.run_in_executor(worker, handle, index, result)
+            finally:
+                handled[index].set()
 
         async with client:
             return await asyncio.gather(*(one(i, c, s) for i, (c, s) in enumerate(jobs)))
