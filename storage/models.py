@@ -64,6 +64,7 @@ class SourceRow(Base):
     notified_failing: Mapped[bool] = mapped_column(Boolean, default=False)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_warning: Mapped[str | None] = mapped_column(Text)
+    last_new_item_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ItemRow(Base):

@@ -40,6 +40,7 @@ class SourceRecord:
     notified_failing: bool
     next_attempt_at: datetime | None = None
     last_warning: str | None = None
+    last_new_item_at: datetime | None = None
 
     @property
     def failing(self) -> bool:
@@ -130,6 +131,7 @@ def _source_record(row: SourceRow) -> SourceRecord:
         notified_failing=bool(row.notified_failing),
         next_attempt_at=row.next_attempt_at,
         last_warning=row.last_warning,
+        last_new_item_at=row.last_new_item_at,
     )
 
 
@@ -231,8 +233,14 @@ class MentionStore:
             )
 
     def record_failure(
-        self, name: str, error: str, now: datetime, *, retry_at: datetime | None = None
+        self,
+        name: str,
+        error: str,
+        now: datetime,
+        *,
+        retry_at: datetime | None = None,
     ) -> None:
+        """Count a failure; ``retry_at`` is when the site asked to be visited again."""
         with self._sessions.begin() as session:
             row = session.get_one(SourceRow, name)
             row.consecutive_failures = (row.consecutive_failures or 0) + 1
@@ -306,6 +314,7 @@ class MentionStore:
                 )
                 session.add(item_row)
                 row.items_seen = (row.items_seen or 0) + 1
+                row.last_new_item_at = now
                 if item.mention is None:
                     continue
                 session.flush()

@@ -39,7 +39,15 @@ from veille.digest import build_digest
 from veille.errors import ConfigError, DeliveryError, UsageError, VeilleError
 from veille.lock import RunLock, lock_path_for
 from veille.mail import Mailer
-from veille.pipeline import ItemMatcher, rescan, run_once, send_digest, utc_now
+from veille.pipeline import (
+    ItemMatcher,
+    is_stale,
+    rescan,
+    run_once,
+    send_digest,
+    stale_sources,
+    utc_now,
+)
 
 log = logging.getLogger("veille")
 
@@ -214,6 +222,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
             zone=config.digest.zone,
             sources=list(app.store.sources(names).values()),
             total_mentions=app.store.counts()["mentions"],
+            stale=stale_sources(config, app.store, now),
         )
         print(f"Objet : {digest.subject}\n")
         print(digest.text)
@@ -350,6 +359,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
                 "mentions": record.mentions_found if record else 0,
                 "last_warning": record.last_warning if record else None,
                 "next_attempt_at": _iso(record.next_attempt_at) if record else None,
+                "last_new_item_at": _iso(record.last_new_item_at) if record else None,
+                "stale": is_stale(source, record, utc_now()),
             }
         )
     if args.coverage:
@@ -365,6 +376,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
             state = "désactivée"
         elif record is None or record.last_attempt_at is None:
             state = "jamais visitée"
+        elif is_stale(source, record, utc_now()):
+            state = "muette ?"
         else:
             state = (
                 "EN PANNE" if failures else ("ok (avertissement)" if record.last_warning else "ok")

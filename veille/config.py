@@ -187,6 +187,7 @@ class SourceConfig(BaseModel):
     type: str
     every: Duration = timedelta(hours=1)
     enabled: bool = True
+    stale_after: Duration = timedelta(days=30)  # 200 but nothing new for so long: a dead feed?
 
 
 class _Document(_Section):

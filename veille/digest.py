@@ -133,6 +133,7 @@ def build_digest(
     zone: ZoneInfo,
     sources: Sequence[SourceRecord],
     total_mentions: int,
+    stale: Sequence[str] = (),
 ) -> Digest:
     """Render the digest of ``mentions`` (urgent first, then by kind of source)."""
     ordered = _newest_first(mentions)
@@ -163,6 +164,7 @@ def build_digest(
         "sources_total": len(sources),
         "sources_ok": len(sources) - len(failing),
         "total_mentions": total_mentions,
+        "stale": tuple(stale),
         "generated": _moment(now, zone),
     }
     subject = subject_for(len(ordered), brand, day)

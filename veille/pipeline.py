@@ -77,17 +77,44 @@ class RunReport:
 def is_due(
     source: SourceConfig, record: SourceRecord | None, now: datetime, *, force: bool = False
 ) -> bool:
-    """Due when never tried, or ``every`` has passed (minus a little slack for cron).
+    """Due when never tried, or its interval has passed (minus a little slack for cron).
 
-    A source that asked to be left alone (Retry-After, paused host) is not due
-    before then, even with ``--all``.
+    A failing source backs off: its interval doubles with each consecutive
+    failure, up to ``every`` × 8, and comes back to ``every`` at the first
+    success. ``force`` (``veille run --all``) skips the back-off, but a source
+    that asked to be left alone (Retry-After, paused host) is never due before
+    then.
     """
     if record is not None and record.next_attempt_at is not None and now < record.next_attempt_at:
         return False
     if force or record is None or record.last_attempt_at is None:
         return True
+    interval = source.every * backoff_factor(record.consecutive_failures)
     slack = min(timedelta(seconds=60), source.every * 0.1)
-    return now - record.last_attempt_at >= source.every - slack
+    return now - record.last_attempt_at >= interval - slack
+
+
+BACKOFF_CAP = 8
+
+
+def is_stale(source: SourceConfig, record: SourceRecord | None, now: datetime) -> bool:
+    """Answers fine but has brought nothing new for ``stale_after``: a dead feed?"""
+    if record is None or record.failing or record.last_success_at is None:
+        return False
+    last = record.last_new_item_at
+    return last is not None and now - last > source.stale_after
+
+
+def stale_sources(config: Config, store: MentionStore, now: datetime) -> list[str]:
+    records = store.sources([s.name for s in config.sources if s.enabled])
+    return [s.name for s in config.sources if s.enabled and is_stale(s, records.get(s.name), now)]
+
+
+def backoff_factor(failures: int) -> int:
+    """1, 2, 4, 8, 8, … for 0, 2, 3, 4, 5… consecutive failures (1 failure: 1)."""
+    if failures <= 1:
+        return 1
+    return int(min(2 ** (failures - 1), BACKOFF_CAP))
 
 
 async def _collect_one(
@@ -356,6 +383,7 @@ def send_digest(
         now=now,
         zone=zone,
         sources=list(store.sources(names).values()),
+        stale=stale_sources(config, store, now),
         total_mentions=store.counts()["mentions"],
     )
     message = compose(
