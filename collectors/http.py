@@ -244,7 +244,7 @@ def _connect_reason(exc: Exception) -> str:
     text = str(exc)
     if any(s in text for s in ("Name or service not known", "name resolution", "nodename nor")):
         return "nom de domaine introuvable"
-    if "Connection refused" in text:
+    if "Connection refused" in text or "All connection attempts failed" in text:
         return "connexion refusée"
     if "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower():
         return "certificat TLS invalide"

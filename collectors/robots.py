@@ -49,14 +49,15 @@ class RobotsPolicy:
         self.user_agent = user_agent
         self.cache = cache
         self.clock = clock
-        self._parsed: dict[str, Protego | None] = {}
+        self._parsed: dict[str, tuple[Protego | None, datetime]] = {}
 
     async def allowed(self, client: HttpClient, url: str) -> bool:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        if origin not in self._parsed:
-            self._parsed[origin] = await self._load(client, origin)
-        rules = self._parsed[origin]
+        known = self._parsed.get(origin)
+        if known is None or self.clock() - known[1] > KEEP:  # the daemon lives for months
+            known = self._parsed[origin] = (await self._load(client, origin), self.clock())
+        rules = known[0]
         return True if rules is None else bool(rules.can_fetch(url, self.user_agent))
 
     async def _load(self, client: HttpClient, origin: str) -> Protego | None:

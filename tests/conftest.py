@@ -57,7 +57,8 @@ class FeedServer:
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
-        self.hits: list[Hit] = []
+        self.hits: list[Hit] = []  # answered requests
+        self.started: list[str] = []  # paths of requests received, answered or not
         self._lock = threading.Lock()
         server = self
 
@@ -96,6 +97,8 @@ class FeedServer:
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         path = handler.path
+        with self._lock:
+            self.started.append(path.split("?")[0])
         route = self.routes.get(path.split("?")[0]) or self.routes.get(path)
         status = 404 if route is None else route.status
         try:

@@ -41,6 +41,7 @@ from veille.lock import RunLock, lock_path_for
 from veille.mail import Mailer
 from veille.pipeline import (
     ItemMatcher,
+    digest_due,
     is_stale,
     rescan,
     run_once,
@@ -48,6 +49,7 @@ from veille.pipeline import (
     stale_sources,
     utc_now,
 )
+from veille.scheduler import Daemon, build_scheduler
 
 log = logging.getLogger("veille")
 
@@ -205,6 +207,48 @@ def cmd_run(args: argparse.Namespace) -> int:
     for error in report.delivery_errors:
         print(f"Erreur d'envoi : {error}", file=sys.stderr)
     return report.exit_code
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    config = read_config(args)
+    app = build_app(config)
+
+    def cycle(name: str | None) -> None:
+        lock = wait_for_lock(config, seconds=300)
+        if lock is None:
+            return
+        with lock:
+            run_once(
+                config,
+                client=app.client,
+                store=app.store,
+                item_matcher=app.item_matcher,
+                mailer=app.mailer,
+                collectors=app.collectors,
+                only=None if name is None else {name},
+            )
+
+    def digest() -> None:
+        lock = wait_for_lock(config, seconds=300)
+        if lock is None:
+            return
+        with lock:
+            app.store.release_pending_digests()
+            now = utc_now()
+            if digest_due(config, store=app.store, now=now):
+                try:
+                    send_digest(config, store=app.store, mailer=app.mailer, now=now)
+                except DeliveryError as exc:
+                    log.error("Résumé non envoyé : %s (nouvel essai au prochain cycle)", exc)
+
+    daemon = Daemon(
+        lambda run_source, run_digest: build_scheduler(
+            config, run_source=run_source, run_digest=run_digest, now=utc_now()
+        ),
+        cycle=cycle,
+        digest=digest,
+    )
+    return daemon.run()
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
@@ -616,6 +660,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="visiter toutes les sources, même celles qui ne sont pas dues",
     )
+    commands.add_parser(
+        "daemon", help="tourner en continu : chaque source à son rythme, le résumé à l'heure dite"
+    )
     digest = commands.add_parser(
         "digest", help="envoyer maintenant le résumé des mentions pas encore envoyées"
     )
@@ -649,6 +696,7 @@ def build_parser() -> argparse.ArgumentParser:
 COMMANDS = {
     "check": cmd_check,
     "run": cmd_run,
+    "daemon": cmd_daemon,
     "digest": cmd_digest,
     "mentions": cmd_mentions,
     "sources": cmd_sources,
@@ -682,7 +730,7 @@ def configure_logging(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "alembic", "asyncio"):
+    for noisy in ("httpx", "httpcore", "alembic", "asyncio", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Collection as Collection_
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -260,8 +261,9 @@ def collect_and_store(
     collectors: Mapping[str, Collector],
     now: datetime,
     force_all: bool = False,
+    only: Collection_[str] | None = None,
 ) -> tuple[SourceOutcome, ...]:
-    enabled = [s for s in config.sources if s.enabled]
+    enabled = [s for s in config.sources if s.enabled and (only is None or s.name in only)]
     store.sync_sources((s.name, s.type) for s in enabled)
     records = store.sources([s.name for s in enabled])
     due = [s for s in enabled if is_due(s, records.get(s.name), now, force=force_all)]
@@ -460,8 +462,10 @@ def run_once(
     collectors: Mapping[str, Collector],
     clock: Clock = utc_now,
     force_all: bool = False,
+    only: Collection_[str] | None = None,
 ) -> RunReport:
-    """One full cycle; the caller holds the run lock."""
+    """One full cycle (of the sources named in ``only``, if given); the caller holds the
+    run lock."""
     prune_text(store, keep=config.storage.keep_text, now=clock())
     released = store.release_pending_digests()
     if released:
@@ -474,6 +478,7 @@ def run_once(
         collectors=collectors,
         now=clock(),
         force_all=force_all,
+        only=only,
     )
     errors: list[str] = []
     alerts = notices = 0

@@ -332,17 +332,23 @@ def test_digest_footer_tells_how_long_a_source_is_down_and_which_are_silent(
 ) -> None:
     feed_server.add_file("/good.xml", "express.xml")
     feed_server.add("/down.xml", b"boom", status=500, content_type="text/plain")
-    workspace.write([
-        {"name": "Bon", "type": "feed", "url": feed_server.url("/good.xml")},
-        {"name": "Muet", "type": "feed", "url": feed_server.url("/good.xml") + "?copie"},
-        {"name": "Cassé", "type": "feed", "url": feed_server.url("/down.xml")},
-    ], at="23:59")
+    workspace.write(
+        [
+            {"name": "Bon", "type": "feed", "url": feed_server.url("/good.xml")},
+            {"name": "Muet", "type": "feed", "url": feed_server.url("/good.xml") + "?copie"},
+            {"name": "Cassé", "type": "feed", "url": feed_server.url("/down.xml")},
+        ],
+        at="23:59",
+    )
     assert veille("run").code == 1
     with sqlite3.connect(workspace.db) as db:
-        db.execute("update sources set failing_since = datetime('now', '-3 days', '-1 hour')"
-                   " where name = 'Cassé'")
-        db.execute("update sources set last_new_item_at = datetime('now', '-40 days')"
-                   " where name = 'Muet'")
+        db.execute(
+            "update sources set failing_since = datetime('now', '-3 days', '-1 hour')"
+            " where name = 'Cassé'"
+        )
+        db.execute(
+            "update sources set last_new_item_at = datetime('now', '-40 days') where name = 'Muet'"
+        )
     dry = veille("digest", "--dry-run").out
     assert "Cassé : erreur HTTP 500 (erreur du serveur) (en panne depuis 3 jours)" in dry
     assert "Sources muettes" in dry and "Muet" in dry.split("Sources muettes")[1]

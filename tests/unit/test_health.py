@@ -16,9 +16,18 @@ SOURCE = FeedSource(name="F", type="feed", url="https://a.test/", every=timedelt
 
 def _record(**values: object) -> SourceRecord:
     base: dict[str, object] = {
-        "name": "F", "type": "feed", "last_attempt_at": None, "last_success_at": None,
-        "failing_since": None, "consecutive_failures": 0, "last_error": None, "etag": None,
-        "last_modified": None, "items_seen": 0, "mentions_found": 0, "notified_failing": False,
+        "name": "F",
+        "type": "feed",
+        "last_attempt_at": None,
+        "last_success_at": None,
+        "failing_since": None,
+        "consecutive_failures": 0,
+        "last_error": None,
+        "etag": None,
+        "last_modified": None,
+        "items_seen": 0,
+        "mentions_found": 0,
+        "notified_failing": False,
     }
     base.update(values)
     return SourceRecord(**base)  # type: ignore[arg-type]
@@ -42,18 +51,21 @@ def test_failing_source_waits_longer_and_recovers_by_itself() -> None:
 
 
 def test_retry_after_wins_even_over_force() -> None:
-    asked = _record(last_attempt_at=NOW - timedelta(hours=5),
-                    next_attempt_at=NOW + timedelta(minutes=5))
+    asked = _record(
+        last_attempt_at=NOW - timedelta(hours=5), next_attempt_at=NOW + timedelta(minutes=5)
+    )
     assert not is_due(SOURCE, asked, NOW, force=True)
     assert is_due(SOURCE, asked, NOW + timedelta(minutes=6))
 
 
 def test_a_feed_silent_for_stale_after_is_flagged() -> None:
-    quiet = _record(last_success_at=NOW, last_new_item_at=NOW - timedelta(days=31),
-                    items_seen=10)
+    quiet = _record(last_success_at=NOW, last_new_item_at=NOW - timedelta(days=31), items_seen=10)
     assert is_stale(SOURCE, quiet, NOW)
     assert not is_stale(SOURCE, quiet, NOW - timedelta(days=2))
     assert not is_stale(SOURCE, _record(last_success_at=NOW, last_new_item_at=NOW), NOW)
-    failing = _record(last_success_at=NOW - timedelta(days=40), consecutive_failures=2,
-                      last_new_item_at=NOW - timedelta(days=40))
+    failing = _record(
+        last_success_at=NOW - timedelta(days=40),
+        consecutive_failures=2,
+        last_new_item_at=NOW - timedelta(days=40),
+    )
     assert not is_stale(SOURCE, failing, NOW)  # failing is reported as failing instead

@@ -1,0 +1,81 @@
+"""`veille daemon` as systemd runs it: collects at start, sends a missed digest,
+stops cleanly on SIGTERM and SIGINT within 10 seconds."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import FeedServer, SmtpServer, Workspace
+
+
+def _wait_for(condition, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_daemon_collects_sends_missed_digest_and_stops_cleanly(
+    feed_server: FeedServer, smtp_server: SmtpServer, workspace: Workspace, stop: int
+) -> None:
+    feed_server.add_file("/express.xml", "express.xml")
+    feed_server.add_file("/slow.xml", "cp1252.xml", delay=15.0)
+    workspace.write(
+        [
+            {
+                "name": "Journal",
+                "type": "feed",
+                "url": feed_server.url("/express.xml"),
+                "every": "1h",
+            },
+            {"name": "Lent", "type": "feed", "url": feed_server.url("/slow.xml"), "every": "1h"},
+        ],
+        smtp=smtp_server,
+        at="00:00",
+    )
+    text = workspace.config.read_text(encoding="utf-8").replace("  timeout: 3s", "  timeout: 30s")
+    workspace.config.write_text(text, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VEILLE_")}
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "veille", "--config", str(workspace.config), "daemon"],
+        cwd=workspace.path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # the digest missed "since 00:00" goes out at start (empty: nothing collected yet)
+        if not _wait_for(lambda: len(smtp_server.digests()) >= 1):
+            daemon.kill()
+            pytest.fail("no digest at start: " + daemon.communicate()[1][-3000:])
+        assert _wait_for(lambda: len(feed_server.hits_for("/express.xml")) == 1)
+        assert _wait_for(lambda: "/slow.xml" in feed_server.started)
+        # the slow source is now mid-fetch: stop in the middle of a cycle
+        started = time.monotonic()
+        daemon.send_signal(stop)
+        out, err = daemon.communicate(timeout=15)
+        assert time.monotonic() - started < 10
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert daemon.returncode == 0, err
+    assert "Traceback" not in err
+    assert "arrêt de veille" in err
+    with sqlite3.connect(workspace.db) as db:
+        assert db.execute("select count(*) from mentions").fetchone()[0] == 4
+        keys = [r[0] for r in db.execute("select key from items")]
+        assert len(keys) == len(set(keys)) == 7
+        assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+    assert len(smtp_server.digests()) == 1
+    assert "Aucune nouvelle mention" in str(smtp_server.digests()[0]["Subject"])
