@@ -113,6 +113,7 @@ class DigestClaim:
     id: int
     message_id: str
     mentions: tuple[MentionRecord, ...]
+    day: date
 
 
 def _source_record(row: SourceRow) -> SourceRecord:
@@ -559,19 +560,21 @@ class MentionStore:
 
     # --- digests -------------------------------------------------------------------
 
-    def release_pending_digests(self) -> int:
-        """Give back the mentions of digests never confirmed sent (a crash mid-send)."""
-        with self._sessions.begin() as session:
-            stale = list(session.scalars(select(DigestRow.id).where(DigestRow.status == "pending")))
-            if not stale:
-                return 0
-            session.execute(
-                update(MentionRow).where(MentionRow.digest_id.in_(stale)).values(digest_id=None)
-            )
-            session.execute(
-                update(DigestRow).where(DigestRow.id.in_(stale)).values(status="abandoned")
-            )
-            return len(stale)
+    def pending_digests(self) -> list[DigestClaim]:
+        """Digests reserved but never confirmed sent (a crash while sending), to send again
+        as they were: same mentions, same Message-ID."""
+        with self._sessions() as session:
+            claims = []
+            query = select(DigestRow).where(DigestRow.status == "pending").order_by(DigestRow.id)
+            for digest in session.scalars(query):
+                rows = session.scalars(
+                    select(MentionRow)
+                    .where(MentionRow.digest_id == digest.id)
+                    .order_by(MentionRow.id)
+                )
+                mentions = tuple(self._with_sightings(session, list(rows)))
+                claims.append(DigestClaim(digest.id, digest.message_id, mentions, digest.day))
+            return claims
 
     def claim_digest(
         self, *, day: date, now: datetime, message_id: str, subject: str = ""
@@ -597,7 +600,8 @@ class MentionStore:
             session.flush()
             for row in rows:
                 row.digest_id = digest.id
-            return DigestClaim(digest.id, message_id, tuple(self._with_sightings(session, rows)))
+            mentions = tuple(self._with_sightings(session, rows))
+            return DigestClaim(digest.id, message_id, mentions, day)
 
     def unsent_mentions(self) -> list[MentionRecord]:
         with self._sessions() as session:

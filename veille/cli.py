@@ -44,6 +44,7 @@ from veille.pipeline import (
     digest_due,
     is_stale,
     rescan,
+    resume_pending_digests,
     run_once,
     send_digest,
     stale_sources,
@@ -233,13 +234,13 @@ def cmd_daemon(args: argparse.Namespace) -> int:
         if lock is None:
             return
         with lock:
-            app.store.release_pending_digests()
             now = utc_now()
-            if digest_due(config, store=app.store, now=now):
-                try:
+            try:
+                resume_pending_digests(config, store=app.store, mailer=app.mailer, now=now)
+                if digest_due(config, store=app.store, now=now):
                     send_digest(config, store=app.store, mailer=app.mailer, now=now)
-                except DeliveryError as exc:
-                    log.error("Résumé non envoyé : %s (nouvel essai au prochain cycle)", exc)
+            except DeliveryError as exc:
+                log.error("Résumé non envoyé : %s (nouvel essai au prochain cycle)", exc)
 
     daemon = Daemon(
         lambda run_source, run_digest: build_scheduler(
@@ -276,8 +277,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
     if lock is None:
         return EXIT_SOURCES_FAILED
     with lock:
-        app.store.release_pending_digests()
         try:
+            resume_pending_digests(config, store=app.store, mailer=app.mailer, now=now)
             subject = send_digest(config, store=app.store, mailer=app.mailer, now=now)
         except DeliveryError as exc:
             print(

@@ -26,7 +26,7 @@ from collectors.base import Collection, Collector, Item, SourceState
 from collectors.http import HttpClient
 from matchers.base import Matcher, snippet_around
 from matchers.normalize import quick_fold
-from storage.store import MentionStore, NewItem, NewMention, SourceRecord
+from storage.store import DigestClaim, MentionStore, NewItem, NewMention, SourceRecord
 from veille.alerts import KeywordSpotter, build_alert, build_source_notice
 from veille.config import Config, SourceConfig
 from veille.digest import build_digest
@@ -368,25 +368,48 @@ def send_digest(
 ) -> str | None:
     """Send the digest of every mention not yet sent; returns its subject (None if skipped).
 
-    The mentions are reserved first, then sent, then marked sent; a delivery
-    failure gives them back for the next run and raises DeliveryError.
+    The mentions are reserved first (with the Message-ID), then sent, then
+    marked sent; a delivery failure gives them back for the next run and
+    raises DeliveryError.
     """
-    zone = config.digest.zone
-    day = now.astimezone(zone).date()
+    day = now.astimezone(config.digest.zone).date()
     claim = store.claim_digest(day=day, now=now, message_id=new_message_id(config.digest.sender))
     if not claim.mentions and not config.digest.send_empty:
         store.abort_digest(claim.id)
         return None
+    try:
+        return _deliver(config, store=store, mailer=mailer, claim=claim, now=now)
+    except DeliveryError:
+        store.abort_digest(claim.id)
+        raise
+
+
+def resume_pending_digests(
+    config: Config, *, store: MentionStore, mailer: Mailer, now: datetime
+) -> int:
+    """Send again, unchanged and with the same Message-ID, any digest a crash left
+    between "reserved" and "marked sent". If the server had accepted it before the
+    crash, the copy is a recognisable duplicate (same Message-ID)."""
+    claims = store.pending_digests()
+    for claim in claims:
+        log.warning("Résumé interrompu (%s) : nouvel envoi à l'identique", claim.message_id)
+        _deliver(config, store=store, mailer=mailer, claim=claim, now=now)
+    return len(claims)
+
+
+def _deliver(
+    config: Config, *, store: MentionStore, mailer: Mailer, claim: DigestClaim, now: datetime
+) -> str:
     names = [s.name for s in config.sources if s.enabled]
     digest = build_digest(
         claim.mentions,
         brand=config.brand.name,
-        day=day,
+        day=claim.day,
         now=now,
-        zone=zone,
+        zone=config.digest.zone,
         sources=list(store.sources(names).values()),
-        stale=stale_sources(config, store, now),
         total_mentions=store.counts()["mentions"],
+        stale=stale_sources(config, store, now),
     )
     message = compose(
         subject=digest.subject,
@@ -397,11 +420,7 @@ def send_digest(
         message_id=claim.message_id,
         date=now,
     )
-    try:
-        mailer.send(message)
-    except DeliveryError:
-        store.abort_digest(claim.id)
-        raise
+    mailer.send(message)
     store.complete_digest(claim.id, now, digest.subject)
     log.info("Résumé envoyé (%s) : %s", mailer.destination, digest.subject)
     return digest.subject
@@ -467,9 +486,11 @@ def run_once(
     """One full cycle (of the sources named in ``only``, if given); the caller holds the
     run lock."""
     prune_text(store, keep=config.storage.keep_text, now=clock())
-    released = store.release_pending_digests()
-    if released:
-        log.warning("%d résumé(s) interrompu(s) remis en file pour le prochain envoi", released)
+    errors: list[str] = []
+    try:
+        resume_pending_digests(config, store=store, mailer=mailer, now=clock())
+    except DeliveryError as exc:
+        errors.append(f"résumé interrompu non renvoyé : {exc}")
     outcomes = collect_and_store(
         config,
         client=client,
@@ -480,7 +501,6 @@ def run_once(
         force_all=force_all,
         only=only,
     )
-    errors: list[str] = []
     alerts = notices = 0
     subject = None
     try:

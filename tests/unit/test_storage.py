@@ -96,14 +96,14 @@ def test_digest_claim_abort_and_complete(store: MentionStore) -> None:
     assert len(store.unsent_mentions()) == 2
     claim = store.claim_digest(day=date(2026, 11, 28), now=NOW, message_id="<2@x>")
     assert not store.digest_sent_on(date(2026, 11, 28))
-    # a crash before completion: the next run releases the pending digest
-    assert store.release_pending_digests() == 1
-    assert len(store.unsent_mentions()) == 2
-    claim = store.claim_digest(day=date(2026, 11, 28), now=NOW, message_id="<3@x>")
-    store.complete_digest(claim.id, NOW, "sujet")
-    assert store.digest_sent_on(date(2026, 11, 28))
+    # a crash before completion: the next run finds the same digest, to send as it was
+    [pending] = store.pending_digests()
+    assert pending.message_id == "<2@x>" and len(pending.mentions) == 2
+    assert pending.day == date(2026, 11, 28)
     assert store.unsent_mentions() == []
-    assert store.release_pending_digests() == 0
+    store.complete_digest(pending.id, NOW, "sujet")
+    assert store.digest_sent_on(date(2026, 11, 28))
+    assert store.pending_digests() == []
 
 
 def test_missing_database_folder_is_a_clear_error(tmp_path: Path) -> None:
