@@ -549,6 +549,16 @@ class MentionStore:
                     restored += 1
         return created, excluded, restored
 
+    def prune_items(self, *, before: datetime) -> int:
+        """Forget items seen before ``before`` that are not mentions (mentions stay forever)."""
+        with self._sessions.begin() as session:
+            result = session.execute(
+                delete(ItemRow).where(
+                    ItemRow.seen_at < before, ItemRow.id.not_in(select(MentionRow.item_id))
+                )
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
     def prune_text(self, *, before: datetime) -> int:
         with self._sessions.begin() as session:
             result = session.execute(

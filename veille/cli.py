@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import default as default_policy
+from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -562,6 +563,21 @@ def cmd_rescan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    folder = Path(args.dir)
+    target = folder / "config.yaml"
+    if target.exists():
+        raise UsageError(f"{target} existe déjà : rien n'a été écrit")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        starter = resources.files("veille").joinpath("starter_config.yaml")
+        target.write_text(starter.read_text(encoding="utf-8"), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{target}: écriture impossible ({exc.strerror})") from None
+    print(f"{target} écrit. Adaptez-le, puis vérifiez : veille --config {target} check")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     outbox = Path(args.outbox).resolve()
     before = set(outbox.glob("*.eml")) if outbox.exists() else set()
@@ -689,6 +705,8 @@ def build_parser() -> argparse.ArgumentParser:
         "rescan", help="analyser de nouveau les éléments déjà vus (après un changement de brand:)"
     )
     again.add_argument("--since", help="seulement les éléments vus depuis (2026-11-01, 30d)")
+    init = commands.add_parser("init", help="écrire un config.yaml de départ, commenté")
+    init.add_argument("dir", nargs="?", default=".", help="dossier (défaut : dossier courant)")
     demo = commands.add_parser("demo", help="visite guidée hors ligne avec des sources d'exemple")
     demo.add_argument("--outbox", default="outbox", help="dossier où écrire le résumé")
     return parser
@@ -703,6 +721,7 @@ COMMANDS = {
     "sources": cmd_sources,
     "match": cmd_match,
     "rescan": cmd_rescan,
+    "init": cmd_init,
     "demo": cmd_demo,
 }
 

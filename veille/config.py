@@ -155,7 +155,8 @@ class SmtpConfig(_Section):
 
 class StorageConfig(_Section):
     url: str = "sqlite:///veille.db"
-    keep_text: Duration = timedelta(days=90)
+    keep_text: Duration = timedelta(days=90)  # text of items, for veille rescan
+    keep_items: Duration = timedelta(days=180)  # items seen without a mention
 
 
 class HttpConfig(_Section):

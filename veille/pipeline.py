@@ -466,9 +466,13 @@ def rescan(
     return RescanReport(items, created, excluded, restored)
 
 
-def prune_text(store: MentionStore, *, keep: timedelta, now: datetime) -> int:
-    """Forget the text of items seen before ``now - keep`` (titles and mentions stay)."""
-    return store.prune_text(before=now - keep)
+def prune(config: Config, store: MentionStore, now: datetime) -> None:
+    """Retention: item text after ``storage.keep_text``, items that are not mentions
+    after ``storage.keep_items``; mentions are kept forever."""
+    texts = store.prune_text(before=now - config.storage.keep_text)
+    items = store.prune_items(before=now - config.storage.keep_items)
+    if texts or items:
+        log.info("Rétention : %d texte(s) et %d élément(s) ancien(s) oubliés", texts, items)
 
 
 def run_once(
@@ -485,7 +489,7 @@ def run_once(
 ) -> RunReport:
     """One full cycle (of the sources named in ``only``, if given); the caller holds the
     run lock."""
-    prune_text(store, keep=config.storage.keep_text, now=clock())
+    prune(config, store, clock())
     errors: list[str] = []
     try:
         resume_pending_digests(config, store=store, mailer=mailer, now=clock())

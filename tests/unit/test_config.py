@@ -159,3 +159,14 @@ def test_shipped_config_is_valid_and_lists_every_source_type() -> None:
     result = run_veille("--config", str(ROOT / "config.yaml"), "check", cwd=ROOT)
     assert result.code == 0, result.err
     assert "configuration valide" in result.out
+
+
+def test_init_writes_a_valid_commented_starter_and_never_overwrites(tmp_path: Path) -> None:
+    result = run_veille("init", str(tmp_path / "etc"), cwd=tmp_path)
+    assert result.code == 0, result.err
+    written = tmp_path / "etc" / "config.yaml"
+    assert "# " in written.read_text(encoding="utf-8")
+    check = run_veille("--config", str(written), "check", cwd=tmp_path)
+    assert check.code == 0, check.err
+    again = run_veille("init", str(tmp_path / "etc"), cwd=tmp_path)
+    assert again.code == 2 and "existe déjà" in again.err

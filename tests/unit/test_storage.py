@@ -133,3 +133,28 @@ def test_an_existing_database_upgrades_without_loss(tmp_path: Path) -> None:
     assert store.counts()["items"] == 1
     assert store.sources()["S"].items_seen == 1
     assert store.sources()["S"].next_attempt_at is None
+
+
+def test_old_items_are_pruned_but_mentions_kept_forever(store: MentionStore) -> None:
+    from datetime import timedelta
+
+    old = NOW - timedelta(days=200)
+    store.save_batch(
+        source="S",
+        source_type="feed",
+        items=[_item("a"), _item("b", False)],
+        etag=None,
+        last_modified=None,
+        now=old,
+    )
+    store.save_batch(
+        source="S",
+        source_type="feed",
+        items=[_item("c", False)],
+        etag=None,
+        last_modified=None,
+        now=NOW,
+    )
+    assert store.prune_items(before=NOW - timedelta(days=180)) == 1
+    assert store.known_keys(["a", "b", "c"]) == {"a", "c"}
+    assert store.counts()["mentions"] == 1
