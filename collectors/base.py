@@ -9,13 +9,18 @@ reason; the pipeline records it and goes on with the other sources.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
+
+from veille.config import SourceConfig
 
 if TYPE_CHECKING:
     from collectors.http import HttpClient
-    from veille.config import HttpConfig, SourceConfig
+    from veille.config import HttpConfig
+
+OptionsT = TypeVar("OptionsT", bound=SourceConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,30 @@ class Collector(Protocol):
     def name(self) -> str: ...
 
     async def collect(self, client: HttpClient, state: SourceState) -> Collection: ...
+
+
+class ConfiguredCollector(ABC, Generic[OptionsT]):
+    """What every collector class shares: its validated options and ``from_config``."""
+
+    source_type: ClassVar[str]
+    options_model: ClassVar[type[SourceConfig]]
+
+    def __init__(self, options: OptionsT):
+        self.options = options
+
+    @property
+    def name(self) -> str:
+        return self.options.name
+
+    @classmethod
+    def from_config(cls, options: SourceConfig, http: HttpConfig) -> Collector:
+        if not isinstance(options, cls.options_model):
+            raise TypeError(f"{cls.__name__} needs {cls.options_model.__name__} options")
+        return cls(options)  # type: ignore[arg-type]
+
+    @abstractmethod
+    async def collect(self, client: HttpClient, state: SourceState) -> Collection:
+        """Visit the source once."""
 
 
 class CollectorFactory(Protocol):

@@ -27,10 +27,10 @@ from typing import Any, ClassVar, Literal
 import feedparser
 from pydantic import field_validator
 
-from collectors.base import Collection, Collector, Item, SourceState
+from collectors.base import Collection, ConfiguredCollector, Item, SourceState
 from collectors.http import HttpClient, status_reason
 from collectors.text import html_to_text
-from veille.config import HttpConfig, SourceConfig
+from veille.config import SourceConfig
 from veille.errors import SourceError
 
 log = logging.getLogger(__name__)
@@ -105,23 +105,11 @@ def parse_feed(content: bytes, *, source: str, content_type: str = "") -> tuple[
     return tuple(items)
 
 
-class FeedCollector:
+class FeedCollector(ConfiguredCollector[FeedSource]):
     """Collects one RSS/Atom feed."""
 
     source_type: ClassVar[str] = "feed"
     options_model: ClassVar[type[SourceConfig]] = FeedSource
-
-    def __init__(self, options: FeedSource):
-        self.options = options
-
-    @property
-    def name(self) -> str:
-        return self.options.name
-
-    @classmethod
-    def from_config(cls, options: SourceConfig, http: HttpConfig) -> Collector:
-        assert isinstance(options, FeedSource)
-        return cls(options)
 
     async def collect(self, client: HttpClient, state: SourceState) -> Collection:
         headers = {

@@ -32,12 +32,12 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup, UnicodeDammit
 from pydantic import Field, field_validator
 
-from collectors.base import Collection, Collector, Item, SourceState
+from collectors.base import Collection, ConfiguredCollector, Item, SourceState
 from collectors.feed import check_http_url
 from collectors.http import HttpClient, Response, status_reason
 from collectors.text import tidy
 from matchers.normalize import quick_fold
-from veille.config import HttpConfig, SourceConfig
+from veille.config import SourceConfig
 from veille.errors import SourceError
 from veille.urls import canonical_url
 
@@ -141,23 +141,11 @@ def paragraph_items(source: str, url: str, title: str, text: str) -> list[Item]:
     return items
 
 
-class PageCollector:
+class PageCollector(ConfiguredCollector[PageSource]):
     """Visits one page (and the links ``follow`` selects) and returns its paragraphs."""
 
     source_type: ClassVar[str] = "page"
     options_model: ClassVar[type[SourceConfig]] = PageSource
-
-    def __init__(self, options: PageSource):
-        self.options = options
-
-    @property
-    def name(self) -> str:
-        return self.options.name
-
-    @classmethod
-    def from_config(cls, options: SourceConfig, http: HttpConfig) -> Collector:
-        assert isinstance(options, PageSource)
-        return cls(options)
 
     async def collect(self, client: HttpClient, state: SourceState) -> Collection:
         url = self.options.url

@@ -26,12 +26,12 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from collectors.base import Collection, Collector, Item, SourceState
+from collectors.base import Collection, ConfiguredCollector, Item, SourceState
 from collectors.engines import ENGINES
 from collectors.feed import check_http_url
 from collectors.http import HttpClient, retry_after, status_reason
 from collectors.page import page_text
-from veille.config import HttpConfig, SourceConfig
+from veille.config import SourceConfig
 from veille.errors import SourceError
 
 log = logging.getLogger(__name__)
@@ -74,27 +74,18 @@ class SearchSource(SourceConfig):
         return self
 
 
-class SearchCollector:
+class SearchCollector(ConfiguredCollector[SearchSource]):
     """Sends one query to one engine and turns the answer into items."""
 
     source_type: ClassVar[str] = "search"
     options_model: ClassVar[type[SourceConfig]] = SearchSource
 
     def __init__(self, options: SearchSource):
-        self.options = options
+        super().__init__(options)
         self.engine = ENGINES[options.engine]
         base = options.url or self.engine.default_base
         assert base is not None
         self.base = base.rstrip("/")
-
-    @property
-    def name(self) -> str:
-        return self.options.name
-
-    @classmethod
-    def from_config(cls, options: SourceConfig, http: HttpConfig) -> Collector:
-        assert isinstance(options, SearchSource)
-        return cls(options)
 
     async def collect(self, client: HttpClient, state: SourceState) -> Collection:
         request = self.engine.request(self.options.query, self.options.params, self.base)

@@ -42,6 +42,7 @@ from veille.lock import RunLock, lock_path_for
 from veille.mail import Mailer
 from veille.pipeline import (
     ItemMatcher,
+    RunReport,
     digest_due,
     is_stale,
     rescan,
@@ -71,6 +72,20 @@ class App:
     mailer: Mailer
     client: HttpClient
     collectors: dict[str, Collector]
+
+    def run(self, *, force_all: bool = False, only: set[str] | None = None) -> RunReport:
+        """One cycle of :func:`veille.pipeline.run_once` with this app's parts."""
+        return run_once(
+            self.config,
+            client=self.client,
+            store=self.store,
+            item_matcher=self.item_matcher,
+            mailer=self.mailer,
+            collectors=self.collectors,
+            clock=utc_now,
+            force_all=force_all,
+            only=only,
+        )
 
 
 def read_config(args: argparse.Namespace) -> Config:
@@ -185,16 +200,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"Une autre exécution de veille est en cours (verrou {lock.path}) : rien à faire.")
         return EXIT_OK
     with lock:
-        report = run_once(
-            config,
-            client=app.client,
-            store=app.store,
-            item_matcher=app.item_matcher,
-            mailer=app.mailer,
-            collectors=app.collectors,
-            clock=utc_now,
-            force_all=args.all,
-        )
+        report = app.run(force_all=args.all)
     visited = len(report.outcomes)
     print(
         f"{visited} source(s) visitée(s), {len(report.failed_sources)} en échec, "
@@ -220,15 +226,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
         if lock is None:
             return
         with lock:
-            run_once(
-                config,
-                client=app.client,
-                store=app.store,
-                item_matcher=app.item_matcher,
-                mailer=app.mailer,
-                collectors=app.collectors,
-                only=None if name is None else {name},
-            )
+            app.run(only=None if name is None else {name})
 
     def digest() -> None:
         lock = wait_for_lock(config, seconds=300)
@@ -586,15 +584,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         path = write_demo_config(folder, base=base, workdir=Path(workdir), outbox=outbox)
         config = load_config(path, source_types=options_models())
         app = build_app(config)
-        report = run_once(
-            config,
-            client=app.client,
-            store=app.store,
-            item_matcher=app.item_matcher,
-            mailer=app.mailer,
-            collectors=app.collectors,
-            force_all=True,
-        )
+        report = app.run(force_all=True)
         items = sum(o.items for o in report.outcomes)
         print(
             f"Cycle terminé : {len(report.outcomes)} sources visitées, "
