@@ -55,7 +55,7 @@ def test_rescan_adds_new_forms_and_excludes_dropped_ones(
     assert "1 rétablie(s)" in veille("rescan", "--since", "1d").out
 
 
-def test_text_older_than_keep_text_is_pruned_and_not_judged(
+def test_old_text_and_old_items_are_pruned_and_not_judged(
     feed_server: FeedServer, workspace: Workspace, veille
 ) -> None:
     feed_server.add_file("/express.xml", "express.xml")
@@ -73,7 +73,9 @@ def test_text_older_than_keep_text_is_pruned_and_not_judged(
     assert veille("run").code == 0
     with sqlite3.connect(workspace.db) as db:
         assert db.execute("select count(*) from items where text is not null").fetchone()[0] == 0
-        assert db.execute("select count(*) from items").fetchone()[0] == 7
+        # keep_items (180 days) also forgot the old items that were not mentions
+        assert db.execute("select count(*) from items").fetchone()[0] == 4
+        assert db.execute("select count(*) from mentions").fetchone()[0] == 4
     result = veille("rescan")
     assert "0 élément(s) analysé(s)" in result.out
     statuses = {m["status"] for m in json.loads(veille("mentions", "--format", "json").out)}
