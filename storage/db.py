@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x6D6967726174  # advisory lock number for migrations on PostgreSQL
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
@@ -82,6 +83,14 @@ def upgrade(engine: Engine) -> None:
     to every command otherwise).
     """
     if current_revision(engine) == head_revision():
+        return
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:  # two first runs: one migrates, one waits
+            connection.execute(text("select pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+            try:
+                _upgrade(engine)
+            finally:
+                connection.execute(text("select pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
         return
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:":

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -24,8 +25,13 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import Connection, create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 DATA = Path(__file__).parent / "data"
+# When set (an admin URL such as postgresql+psycopg://veille:veille@127.0.0.1:5432/postgres),
+# every test gets a fresh PostgreSQL database instead of a SQLite file.
+PG_URL = os.environ.get("VEILLE_TEST_DATABASE_URL")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -254,11 +260,42 @@ alerts:
 """
 
 
+@pytest.fixture
+def store_url(tmp_path: Path) -> Iterator[str]:
+    """The store of one test: a SQLite file, or a fresh PostgreSQL database."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'veille.db'}"
+        return
+    name = f"veille_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @dataclass
 class Workspace:
-    """A folder with a config.yaml, its SQLite store and outbox."""
+    """A folder with a config.yaml, its store (SQLite file or PostgreSQL) and outbox."""
 
     path: Path
+    storage_url: str = ""
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection to the store, committed at the end (``exec_driver_sql``, ``execute``)."""
+        engine = create_engine(self.storage_url, poolclass=NullPool)
+        try:
+            with engine.begin() as connection:
+                yield connection
+        finally:
+            engine.dispose()
+
+    @property
+    def sqlite(self) -> bool:
+        return self.storage_url.startswith("sqlite")
 
     @property
     def config(self) -> Path:
@@ -300,7 +337,7 @@ class Workspace:
             lines.append(
                 f"smtp:\n  host: {smtp.host}\n  port: {smtp.port}\n  starttls: false\n  timeout: 5s"
             )
-        lines.append("storage:\n  url: sqlite:///veille.db")
+        lines.append(f'storage:\n  url: "{self.storage_url}"')
         lines.append("http:\n  timeout: 3s\n  per_host_delay: 0s\n  max_bytes: 2000000\n" + http)
         lines.append(extra)
         self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -318,8 +355,8 @@ def _yaml(value: Any) -> str:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Workspace:
-    return Workspace(tmp_path)
+def workspace(tmp_path: Path, store_url: str) -> Workspace:
+    return Workspace(tmp_path, store_url)
 
 
 @dataclass

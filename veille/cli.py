@@ -38,7 +38,7 @@ from veille.config import Config, config_path, load_config, parse_duration
 from veille.demo import serve_demo_data, write_demo_config
 from veille.digest import build_digest
 from veille.errors import ConfigError, DeliveryError, UsageError, VeilleError
-from veille.lock import RunLock, lock_path_for
+from veille.lock import DatabaseLock, RunLock, run_lock_for
 from veille.mail import Mailer
 from veille.pipeline import (
     ItemMatcher,
@@ -109,11 +109,11 @@ def build_app(config: Config) -> App:
     )
 
 
-def run_lock(config: Config) -> RunLock:
-    return RunLock(lock_path_for(config.storage.url, config.path))
+def run_lock(config: Config) -> RunLock | DatabaseLock:
+    return run_lock_for(config.storage.url, config.path)
 
 
-def wait_for_lock(config: Config, seconds: float = 120) -> RunLock | None:
+def wait_for_lock(config: Config, seconds: float = 120) -> RunLock | DatabaseLock | None:
     """The run lock, waiting for a running cycle to finish; None (and a message) if it won't."""
     lock = run_lock(config)
     if lock.acquire(wait=seconds):

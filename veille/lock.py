@@ -1,7 +1,10 @@
 """A run lock that survives a crashed holder.
 
-``flock`` on a lock file: the kernel releases it when the holding process dies
-(even by SIGKILL), so a crash never leaves veille locked out.
+- SQLite: ``flock`` on a file beside the database; the kernel releases it when
+  the holding process dies (even by SIGKILL).
+- Any other database (PostgreSQL): an advisory lock held by a dedicated
+  connection; the server releases it when that connection ends, crash included.
+  Several machines sharing one database thus never collect or send twice.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ import os
 import time
 from pathlib import Path
 from types import TracebackType
+
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.pool import NullPool
 
 
 class RunLock:
@@ -54,6 +60,63 @@ class RunLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+LOCK_KEY = 0x7665696C6C65  # "veille": the advisory lock's number
+
+
+class DatabaseLock:
+    """An advisory lock on the store's server (PostgreSQL), same interface as RunLock."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.path = f"verrou consultatif {LOCK_KEY} de la base"
+        self._engine: Engine | None = None
+        self._connection: Connection | None = None
+
+    def acquire(self, *, wait: float = 0.0) -> bool:
+        self._engine = create_engine(self.url, poolclass=NullPool)
+        connection = self._engine.connect()
+        deadline = time.monotonic() + wait
+        while True:
+            got = connection.execute(text("select pg_try_advisory_lock(:k)"), {"k": LOCK_KEY})
+            connection.commit()
+            if got.scalar():
+                self._connection = connection
+                return True
+            if time.monotonic() >= deadline:
+                connection.close()
+                self._engine.dispose()
+                return False
+            time.sleep(0.2)
+
+    def release(self) -> None:
+        if self._connection is not None:
+            self._connection.execute(text("select pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+            self._connection.commit()
+            self._connection.close()
+            self._connection = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def __enter__(self) -> DatabaseLock:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+def run_lock_for(storage_url: str, config_path: Path) -> RunLock | DatabaseLock:
+    """The lock that keeps two runs on the same store apart."""
+    if storage_url.startswith("sqlite"):
+        return RunLock(lock_path_for(storage_url, config_path))
+    return DatabaseLock(storage_url)
 
 
 def lock_path_for(storage_url: str, config_path: Path) -> Path:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -56,15 +55,20 @@ def _digest_urls(smtp_server: SmtpServer) -> dict[str, list[set[str]]]:
 
 
 def _check(workspace: Workspace, smtp_server: SmtpServer) -> None:
-    with sqlite3.connect(workspace.db) as db:
-        keys = [r[0] for r in db.execute("select key from items")]
+    with workspace.connect() as db:
+        keys = [r[0] for r in db.exec_driver_sql("select key from items")]
         assert len(keys) == len(set(keys)) == 800
-        urls = {r[0] for r in db.execute("select url from mentions")}
+        urls = {r[0] for r in db.exec_driver_sql("select url from mentions")}
         assert (
-            len(urls) == db.execute("select count(*) from mentions").fetchone()[0] == 2 * MENTIONS
+            len(urls)
+            == db.exec_driver_sql("select count(*) from mentions").fetchone()[0]
+            == 2 * MENTIONS
         )
         assert (
-            db.execute("select count(*) from digests where status = 'pending'").fetchone()[0] == 0
+            db.exec_driver_sql("select count(*) from digests where status = 'pending'").fetchone()[
+                0
+            ]
+            == 0
         )
     seen: dict[str, str] = {}
     for message_id, copies in _digest_urls(smtp_server).items():

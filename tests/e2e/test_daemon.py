@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -72,10 +71,11 @@ def test_daemon_collects_sends_missed_digest_and_stops_cleanly(
     assert daemon.returncode == 0, err
     assert "Traceback" not in err
     assert "arrêt de veille" in err
-    with sqlite3.connect(workspace.db) as db:
-        assert db.execute("select count(*) from mentions").fetchone()[0] == 4
-        keys = [r[0] for r in db.execute("select key from items")]
+    with workspace.connect() as db:
+        assert db.exec_driver_sql("select count(*) from mentions").fetchone()[0] == 4
+        keys = [r[0] for r in db.exec_driver_sql("select key from items")]
         assert len(keys) == len(set(keys)) == 7
-        assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+        if workspace.sqlite:
+            assert db.exec_driver_sql("pragma integrity_check").fetchone()[0] == "ok"
     assert len(smtp_server.digests()) == 1
     assert "Aucune nouvelle mention" in str(smtp_server.digests()[0]["Subject"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from tests.conftest import FeedServer, Workspace
 
@@ -62,8 +61,8 @@ def test_old_text_and_old_items_are_pruned_and_not_judged(
     sources = [{"name": "Journal", "type": "feed", "url": feed_server.url("/express.xml")}]
     workspace.write(sources, at="23:59")
     assert veille("run").code == 0
-    with sqlite3.connect(workspace.db) as db:
-        db.execute("update items set seen_at = '2020-01-01 00:00:00'")
+    with workspace.connect() as db:
+        db.exec_driver_sql("update items set seen_at = '2020-01-01 00:00:00'")
     workspace.write(sources, at="23:59", extra="")
     text = workspace.config.read_text(encoding="utf-8").replace(
         "storage:\n  url: sqlite:///veille.db",
@@ -71,11 +70,14 @@ def test_old_text_and_old_items_are_pruned_and_not_judged(
     )
     workspace.config.write_text(text, encoding="utf-8")
     assert veille("run").code == 0
-    with sqlite3.connect(workspace.db) as db:
-        assert db.execute("select count(*) from items where text is not null").fetchone()[0] == 0
+    with workspace.connect() as db:
+        assert (
+            db.exec_driver_sql("select count(*) from items where text is not null").fetchone()[0]
+            == 0
+        )
         # keep_items (180 days) also forgot the old items that were not mentions
-        assert db.execute("select count(*) from items").fetchone()[0] == 4
-        assert db.execute("select count(*) from mentions").fetchone()[0] == 4
+        assert db.exec_driver_sql("select count(*) from items").fetchone()[0] == 4
+        assert db.exec_driver_sql("select count(*) from mentions").fetchone()[0] == 4
     result = veille("rescan")
     assert "0 élément(s) analysé(s)" in result.out
     statuses = {m["status"] for m in json.loads(veille("mentions", "--format", "json").out)}

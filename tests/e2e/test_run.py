@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
 
 from tests.conftest import FeedServer, SmtpServer, Workspace, free_port, run_veille
 
@@ -105,10 +107,13 @@ def test_second_run_sends_nothing_and_asks_with_conditional_get(
     blog = feed_server.hits_for("/blogue.xml")
     assert blog[1].headers.get("If-Modified-Since") == LAST_MODIFIED
     assert blog[1].status == 304
-    with sqlite3.connect(workspace.db) as db:
-        assert db.execute("select count(*) from mentions").fetchone()[0] == 7
+    with workspace.connect() as db:
+        assert db.exec_driver_sql("select count(*) from mentions").fetchone()[0] == 7
         assert (
-            db.execute("select count(*) from mentions where digest_id is null").fetchone()[0] == 0
+            db.exec_driver_sql("select count(*) from mentions where digest_id is null").fetchone()[
+                0
+            ]
+            == 0
         )
 
 
@@ -181,10 +186,10 @@ def test_three_overlapping_runs_send_one_digest_and_store_no_duplicate(
     assert sum("Une autre exécution" in out for out, _ in results) >= 1
     assert len(smtp_server.digests()) == 1
     assert len(feed_server.hits_for("/express.xml")) == 1
-    with sqlite3.connect(workspace.db) as db:
-        keys = [row[0] for row in db.execute("select key from items")]
+    with workspace.connect() as db:
+        keys = [row[0] for row in db.exec_driver_sql("select key from items")]
         assert len(keys) == len(set(keys))
-        assert db.execute("select count(*) from mentions").fetchone()[0] == 7
+        assert db.exec_driver_sql("select count(*) from mentions").fetchone()[0] == 7
 
 
 def test_each_broken_source_is_reported_and_the_others_collected(
@@ -308,8 +313,10 @@ def test_digest_dry_run_marks_nothing(
     dry = veille("digest", "--dry-run")
     assert dry.code == 0
     assert "nouvelles mentions" in dry.out
-    with sqlite3.connect(workspace.db) as db:
-        unsent = db.execute("select count(*) from mentions where digest_id is null").fetchone()[0]
+    with workspace.connect() as db:
+        unsent = db.exec_driver_sql(
+            "select count(*) from mentions where digest_id is null"
+        ).fetchone()[0]
     assert unsent in (0, 7)  # 0 only if the test ran at 23:59 local
     if unsent:
         assert veille("digest", "--dry-run").out == dry.out
@@ -341,13 +348,15 @@ def test_digest_footer_tells_how_long_a_source_is_down_and_which_are_silent(
         at="23:59",
     )
     assert veille("run").code == 1
-    with sqlite3.connect(workspace.db) as db:
+    with workspace.connect() as db:
+        now = datetime.now(UTC).replace(tzinfo=None)
         db.execute(
-            "update sources set failing_since = datetime('now', '-3 days', '-1 hour')"
-            " where name = 'Cassé'"
+            text("update sources set failing_since = :t where name = 'Cassé'"),
+            {"t": now - timedelta(days=3, hours=1)},
         )
         db.execute(
-            "update sources set last_new_item_at = datetime('now', '-40 days') where name = 'Muet'"
+            text("update sources set last_new_item_at = :t where name = 'Muet'"),
+            {"t": now - timedelta(days=40)},
         )
     dry = veille("digest", "--dry-run").out
     assert "Cassé : erreur HTTP 500 (erreur du serveur) (en panne depuis 3 jours)" in dry

@@ -4,7 +4,6 @@ against a local server answering in each engine's real format."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from urllib.parse import parse_qs, urlsplit
 
 from tests.conftest import DATA, FeedServer, SmtpServer, Workspace
@@ -18,8 +17,8 @@ def _query(hit_path: str) -> dict[str, str]:
 
 
 def _forget_robots(workspace: Workspace) -> None:
-    with sqlite3.connect(workspace.db) as db:
-        db.execute("delete from robots")
+    with workspace.connect() as db:
+        db.exec_driver_sql("delete from robots")
 
 
 def _mentions(veille) -> dict[str, dict]:

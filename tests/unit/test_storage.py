@@ -20,8 +20,8 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> MentionStore:
-    store = MentionStore(open_database(f"sqlite:///{tmp_path / 'v.db'}"))
+def store(store_url: str) -> MentionStore:
+    store = MentionStore(open_database(store_url))
     store.sync_sources([("S", "feed")])
     return store
 
@@ -35,8 +35,8 @@ def _item(key: str, mention: bool = True) -> NewItem:
     return NewItem(key, key, None, f"titre {key}", "texte", NOW, found)
 
 
-def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
-    factory = open_database(f"sqlite:///{tmp_path / 'm.db'}")
+def test_migrations_build_exactly_the_models(store_url: str) -> None:
+    factory = open_database(store_url)
     engine = factory.kw["bind"]
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
@@ -44,10 +44,11 @@ def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
     assert inspect(engine).get_table_names() == sorted(
         ["alembic_version", "digests", "items", "mentions", "robots", "sightings", "sources"]
     )
-    with engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     # opening again is a no-op upgrade
-    open_database(f"sqlite:///{tmp_path / 'm.db'}")
+    open_database(store_url)
 
 
 def test_an_item_is_stored_once(store: MentionStore) -> None:
@@ -111,18 +112,18 @@ def test_missing_database_folder_is_a_clear_error(tmp_path: Path) -> None:
         open_database(f"sqlite:///{tmp_path / 'absent' / 'v.db'}")
 
 
-def test_an_existing_database_upgrades_without_loss(tmp_path: Path) -> None:
+def test_an_existing_database_upgrades_without_loss(store_url: str) -> None:
     from alembic import command
 
     from storage.db import alembic_config, create_store_engine
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = store_url
     engine = create_store_engine(url)
     command.upgrade(alembic_config(engine), "0001")
     with engine.begin() as connection:
         connection.exec_driver_sql(
             "insert into sources (name, type, consecutive_failures, items_seen, mentions_found,"
-            " notified_failing) values ('S', 'feed', 0, 1, 0, 0)"
+            " notified_failing) values ('S', 'feed', 0, 1, 0, false)"
         )
         connection.exec_driver_sql(
             "insert into items (key, source, url, title, text, seen_at)"
