@@ -14,12 +14,31 @@ import os
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 
-class RunLock:
+class _Releasing:
+    """``with lock:`` releases the lock at the end of the block."""
+
+    def release(self) -> None:
+        raise TypeError("subclasses release their lock")
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+class RunLock(_Releasing):
     """Exclusive lock on ``path``; ``acquire(wait=…)`` returns False when busy."""
 
     def __init__(self, path: Path):
@@ -50,22 +69,11 @@ class RunLock:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> RunLock:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.release()
-
 
 LOCK_KEY = 0x7665696C6C65  # "veille": the advisory lock's number
 
 
-class DatabaseLock:
+class DatabaseLock(_Releasing):
     """An advisory lock on the store's server (PostgreSQL), same interface as RunLock."""
 
     def __init__(self, url: str):
@@ -99,17 +107,6 @@ class DatabaseLock:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
-
-    def __enter__(self) -> DatabaseLock:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.release()
 
 
 def run_lock_for(storage_url: str, config_path: Path) -> RunLock | DatabaseLock:
