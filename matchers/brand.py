@@ -33,7 +33,7 @@ from typing import NamedTuple
 from rapidfuzz.distance import OSA
 
 from matchers.base import MatchResult, Span
-from matchers.normalize import Folded, fold, fold_plain, quick_fold
+from matchers.normalize import Folded, fold, fold_plain, latin1_fold, quick_fold
 
 CONNECTORS = frozenset({"de", "du", "d", "des", "of", "la", "l"})
 LIST_WORDS = frozenset({"de", "du", "d", "des", "et", "ou", "and", "or", "of", "la", "l", "the"})
@@ -208,6 +208,11 @@ class BrandMatcher:
             bare.setdefault(joined, "#" + joined)
         self._bare_handles = bare
         self._anchors = self._make_anchors()
+        self._anchor_bytes = (
+            tuple(a.encode("ascii") for a in self._anchors)
+            if all(a.isascii() for a in self._anchors)
+            else ()
+        )
 
     @classmethod
     def from_brand(cls, brand: object) -> BrandMatcher:
@@ -315,8 +320,12 @@ class BrandMatcher:
     # --- public ------------------------------------------------------------------
 
     def match(self, text: str) -> MatchResult:
+        # 0. Latin-1 byte fold and substring checks (most texts stop here);
         # 1. C-level fold and substring checks; 2. the rules on windows of that
         # fold; 3. only then the exact fold with offsets, for the spans.
+        fast = latin1_fold(text) if self._anchor_bytes else None
+        if fast is not None and not any(anchor in fast for anchor in self._anchor_bytes):
+            return MatchResult()
         quick = quick_fold(text)
         if not any(anchor in quick for anchor in self._anchors) or not self._may_match(quick):
             return MatchResult()
