@@ -43,6 +43,7 @@ _WEAK_SEP = re.compile(r"[ \t\n'\-]{1,12}")
 _LIST_SEP = re.compile(r"[ \t\n'\-,]{1,12}")
 _CUT_WORD = re.compile(r"-[ \t]*\n[ \t]*")
 _LIST_WINDOW = 14
+_AFTER = 30  # characters kept after an anchor other than the kind word
 _WINDOW = 150  # characters of context kept around an anchor by the quick pass
 
 RULE_NAME = "nom"
@@ -196,6 +197,9 @@ class BrandMatcher:
         self.place: tuple[str, ...] = tuple(rest) or (words[-1],)
         self.kind_forms = frozenset({self.kind, self.kind + "s", self.kind + "x"})
         self.aliases = [p for p in map(_Phrase.of, aliases) if p]
+        # lengths the first token of each alias may have (a connector or a word cut
+        # at a line end can only be shorter, hence the low bound of 1)
+        self._alias_sizes = [self._first_word_sizes(p.words) for p in self.aliases]
         self.exclusions = [p for p in map(_Phrase.of, exclude) if p]
         self._handle_patterns: list[tuple[re.Pattern[str], str, str, int]] = []
         self._handle_anchors: set[str] = set()
@@ -208,11 +212,23 @@ class BrandMatcher:
             bare.setdefault(joined, "#" + joined)
         self._bare_handles = bare
         self._anchors = self._make_anchors()
-        self._anchor_bytes = (
-            tuple(a.encode("ascii") for a in self._anchors)
-            if all(a.isascii() for a in self._anchors)
-            else ()
+        # For the yes/no prefilter, an anchor containing another is redundant.
+        minimal = tuple(
+            a for a in self._anchors if not any(b != a and b in a for b in self._anchors)
         )
+        self._prefilter = minimal
+        self._anchor_bytes = (
+            tuple(a.encode("ascii") for a in minimal) if all(a.isascii() for a in minimal) else ()
+        )
+
+    def _first_word_sizes(self, words: Sequence[str]) -> tuple[int, int]:
+        first = words[0]
+        if first in CONNECTORS:
+            return 1, max(len(c) for c in CONNECTORS)
+        if first == self.kind:
+            return len(first), len(first) + 1
+        tolerance = max_edits(first) if first in self.place or len(first) >= 8 else 0
+        return 1, len(first) + tolerance
 
     @classmethod
     def from_brand(cls, brand: object) -> BrandMatcher:
@@ -291,10 +307,13 @@ class BrandMatcher:
     def _ranges(self, text: str) -> list[tuple[int, int]]:
         """Stretches of ``text`` around the anchors, on word edges, merged when close."""
         spans: list[list[int]] = []
-        for anchor in self._anchors:
+        for anchor, reach in self._anchors.items():
+            # the kind word may open or close a list of names: wide on both sides;
+            # other anchors only need the few words a match may start before them
+            before, after = (_WINDOW, _WINDOW) if anchor == self.kind else (reach * 12 + 20, _AFTER)
             position = text.find(anchor)
             while position != -1:
-                spans.append([max(0, position - _WINDOW), position + len(anchor) + _WINDOW])
+                spans.append([max(0, position - before), position + len(anchor) + after])
                 position = text.find(anchor, position + len(anchor))
         spans.sort()
         merged: list[list[int]] = []
@@ -327,7 +346,7 @@ class BrandMatcher:
         if fast is not None and not any(anchor in fast for anchor in self._anchor_bytes):
             return MatchResult()
         quick = quick_fold(text)
-        if not any(anchor in quick for anchor in self._anchors) or not self._may_match(quick):
+        if not any(anchor in quick for anchor in self._prefilter) or not self._may_match(quick):
             return MatchResult()
         folded = fold(text)
         doc = _Text(text, folded, ranges=self._ranges(folded.text))
@@ -372,7 +391,10 @@ class BrandMatcher:
             place = self._place_at(doc, index)
             if place is not None:
                 yield from self._after_place(doc, place)
-            for phrase in self.aliases:
+            size = len(tokens[index].text)
+            for phrase, (low, high) in zip(self.aliases, self._alias_sizes, strict=True):
+                if not low <= size <= high:  # cheap gate: the first word cannot be it
+                    continue
                 hit = self._phrase_at(doc, index, phrase.words)
                 if hit is not None:
                     yield self._found(doc, hit, phrase.form, RULE_ALIAS, 95)
