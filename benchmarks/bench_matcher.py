@@ -5,8 +5,12 @@ Run: ``.venv/bin/python benchmarks/bench_matcher.py [--mb 50]``
 In one process, on the same documents, it reports MB/s for:
 - **veille**: the project's BrandMatcher built from the shipped config.yaml;
 - **naive**: rapidfuzz ``partial_ratio`` of each configured form against each
-  whole folded document, threshold 90 (measured on a sample: it is slow);
+  whole folded document (folded once, in C), threshold 90, timed on a sample;
 - **floor**: accent/case folding plus one ``str.find`` per document.
+
+Note: the floor itself runs only about 4× faster than this naive baseline here,
+so the issue's "5× the naive baseline" cannot be reached by anything that folds
+the text; the figure is printed anyway.
 
 It also reports each one's recall on the injected mentions and false alarms on
 the rest, the time of ``veille rescan`` over 100,000 stored items, and the
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import random
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -195,17 +200,38 @@ def main() -> None:
         size += len(document.encode())
         if size >= args.naive_mb * 1e6:
             break
+
+    def naive_predict(document: str) -> bool:
+        folded = floor_fold(document)
+        return any(fuzz.partial_ratio(f, folded, score_cutoff=90) for f in forms)
+
     naive = measure(
         f"naive partial_ratio ≥ 90 ({args.naive_mb:g} MB sample)",
         sample,
         sample_labels,
-        lambda d: any(fuzz.partial_ratio(f, floor_fold(d), score_cutoff=90) for f in forms),
+        naive_predict,
     )
     print(f"\n{'method':52} {'MB/s':>8} {'recall':>7} {'false+':>7}")
     for row in (ours, naive, floor):
         print(f"{row['name']:52} {row['mbps']:8.2f} {row['recall']:7.3f} {row['false']:7.0f}")
-    print(f"\nveille / naive: {ours['mbps'] / naive['mbps']:.1f}x (target >= 5x)")
-    print(f"veille / floor: {ours['mbps'] / floor['mbps']:.2f} (target >= 0.25)")
+    # The machine's speed drifts between runs: for the ratios, time the three methods on
+    # the same sample, interleaved, three times, and keep the median of each ratio.
+    to_naive, to_floor = [], []
+    for _ in range(3):
+        mine = measure("", sample, sample_labels, lambda d: matcher.match(d).matched)["mbps"]
+        other = measure("", sample, sample_labels, naive_predict)["mbps"]
+        base = measure("", sample, sample_labels, lambda d: needle in floor_fold(d))["mbps"]
+        to_naive.append(mine / other)
+        to_floor.append(mine / base)
+    print(
+        f"\nveille / naive: {statistics.median(to_naive):.1f}x (target >= 5x; "
+        f"interleaved runs: {', '.join(f'{r:.1f}' for r in to_naive)}; whole corpus: "
+        f"{ours['mbps'] / naive['mbps']:.1f}x)"
+    )
+    print(
+        f"veille / floor: {statistics.median(to_floor):.2f} (target >= 0.25; whole corpus: "
+        f"{ours['mbps'] / floor['mbps']:.2f})"
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory after matching (max RSS): {peak:.0f} MB (target < 300 MB)")
     if args.rescan_items:
