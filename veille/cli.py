@@ -627,6 +627,21 @@ _ARGPARSE_FR = (
 
 
 class _Parser(argparse.ArgumentParser):
+    """argparse in French: help, section titles and errors (as a UsageError, exit 2)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        self.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage:", "utilisation :", 1)
+
+    def format_help(self) -> str:
+        return super().format_help().replace("usage:", "utilisation :", 1)
+
     def error(self, message: str) -> NoReturn:
         for pattern, replacement in _ARGPARSE_FR:
             if re.search(pattern, message):
@@ -656,7 +671,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["text", "json"],
         help="format du journal (json pour journald/ELK)",
     )
-    parser.add_argument("--version", action="version", version=f"veille {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"veille {__version__}",
+        help="afficher la version et quitter",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMANDE", parser_class=_Parser)
     commands.required = True
 
