@@ -644,10 +644,3 @@ class MentionStore:
                 )
             )
             return bool(found)
-
-    def digests_sent(self) -> int:
-        with self._sessions() as session:
-            return (
-                session.scalar(select(func.count(DigestRow.id)).where(DigestRow.status == "sent"))
-                or 0
-            )

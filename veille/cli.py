@@ -168,7 +168,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     for source in config.sources:
         where = getattr(source, "url", None) or getattr(source, "query", "")
         state = "" if source.enabled else " (désactivée)"
-        every = parse_every(source.every.total_seconds())
+        every = every_text(source.every.total_seconds())
         print(f"  - {source.name} [{source.type}, toutes les {every}]{state} {where}")
     digest = config.digest
     print(f"Résumé : chaque jour à {digest.at:%H:%M} ({digest.timezone}) à {', '.join(digest.to)}")
@@ -185,7 +185,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def parse_every(seconds: float) -> str:
+def every_text(seconds: float) -> str:
     for unit, size in (("j", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)} {unit}"

@@ -216,12 +216,6 @@ class Config:
     http: HttpConfig
     outbox_dir: Path
 
-    def source(self, name: str) -> SourceConfig:
-        for source in self.sources:
-            if source.name == name:
-                return source
-        raise KeyError(name)
-
 
 # --- YAML with line numbers -------------------------------------------------------
 
