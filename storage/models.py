@@ -65,6 +65,7 @@ class SourceRow(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_warning: Mapped[str | None] = mapped_column(Text)
     last_new_item_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ItemRow(Base):

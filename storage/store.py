@@ -41,6 +41,7 @@ class SourceRecord:
     next_attempt_at: datetime | None = None
     last_warning: str | None = None
     last_new_item_at: datetime | None = None
+    first_success_at: datetime | None = None
 
     @property
     def failing(self) -> bool:
@@ -133,6 +134,7 @@ def _source_record(row: SourceRow) -> SourceRecord:
         next_attempt_at=row.next_attempt_at,
         last_warning=row.last_warning,
         last_new_item_at=row.last_new_item_at,
+        first_success_at=row.first_success_at,
     )
 
 
@@ -336,6 +338,8 @@ class MentionStore:
             mention_ids = [m.id for m in new_mentions]
             row.last_attempt_at = now
             row.last_success_at = now
+            if row.first_success_at is None:
+                row.first_success_at = now
             row.consecutive_failures = 0
             row.failing_since = None
             row.last_error = None

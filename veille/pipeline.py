@@ -99,10 +99,11 @@ BACKOFF_CAP = 8
 
 
 def is_stale(source: SourceConfig, record: SourceRecord | None, now: datetime) -> bool:
-    """Answers fine but has brought nothing new for ``stale_after``: a dead feed?"""
+    """Answers fine but has brought nothing new for ``stale_after`` (or nothing at all since
+    it first answered that long ago): a dead feed?"""
     if record is None or record.failing or record.last_success_at is None:
         return False
-    last = record.last_new_item_at
+    last = record.last_new_item_at or record.first_success_at
     return last is not None and now - last > source.stale_after
 
 

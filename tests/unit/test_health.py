@@ -69,3 +69,6 @@ def test_a_feed_silent_for_stale_after_is_flagged() -> None:
         last_new_item_at=NOW - timedelta(days=40),
     )
     assert not is_stale(SOURCE, failing, NOW)  # failing is reported as failing instead
+    never = _record(last_success_at=NOW, first_success_at=NOW - timedelta(days=31))
+    assert is_stale(SOURCE, never, NOW)  # answered for a month, never a single item
+    assert not is_stale(SOURCE, _record(last_success_at=NOW, first_success_at=NOW), NOW)
