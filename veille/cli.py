@@ -36,7 +36,6 @@ from veille import __version__
 from veille.alerts import KeywordSpotter
 from veille.config import Config, config_path, load_config, parse_duration
 from veille.demo import serve_demo_data, write_demo_config
-from veille.digest import build_digest
 from veille.errors import ConfigError, DeliveryError, UsageError, VeilleError
 from veille.lock import DatabaseLock, RunLock, run_lock_for
 from veille.mail import Mailer
@@ -44,12 +43,12 @@ from veille.pipeline import (
     ItemMatcher,
     RunReport,
     digest_due,
+    digest_for,
     is_stale,
     rescan,
     resume_pending_digests,
     run_once,
     send_digest,
-    stale_sources,
     utc_now,
 )
 from veille.scheduler import Daemon, build_scheduler
@@ -256,17 +255,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
     app = build_app(config)
     now = utc_now()
     if args.dry_run:
-        mentions = app.store.unsent_mentions()
-        names = [s.name for s in config.sources if s.enabled]
-        digest = build_digest(
-            mentions,
-            brand=config.brand.name,
-            day=now.astimezone(config.digest.zone).date(),
-            now=now,
-            zone=config.digest.zone,
-            sources=list(app.store.sources(names).values()),
-            total_mentions=app.store.counts()["mentions"],
-            stale=stale_sources(config, app.store, now),
+        day = now.astimezone(config.digest.zone).date()
+        digest = digest_for(
+            config, store=app.store, mentions=app.store.unsent_mentions(), day=day, now=now
         )
         print(f"Objet : {digest.subject}\n")
         print(digest.text)

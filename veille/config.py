@@ -216,6 +216,10 @@ class Config:
     http: HttpConfig
     outbox_dir: Path
 
+    @property
+    def enabled_sources(self) -> tuple[SourceConfig, ...]:
+        return tuple(source for source in self.sources if source.enabled)
+
 
 # --- YAML with line numbers -------------------------------------------------------
 

@@ -20,16 +20,23 @@ from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Collection as Collection_
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from collectors.base import Collection, Collector, Item, SourceState
 from collectors.http import HttpClient
 from matchers.base import Matcher, snippet_around
 from matchers.normalize import quick_fold
-from storage.store import DigestClaim, MentionStore, NewItem, NewMention, SourceRecord
+from storage.store import (
+    DigestClaim,
+    MentionRecord,
+    MentionStore,
+    NewItem,
+    NewMention,
+    SourceRecord,
+)
 from veille.alerts import KeywordSpotter, build_alert, build_source_notice
 from veille.config import Config, SourceConfig
-from veille.digest import build_digest
+from veille.digest import Digest, build_digest
 from veille.errors import DeliveryError, SourceError
 from veille.mail import Mailer, compose, new_message_id
 from veille.urls import canonical_url, item_key
@@ -105,11 +112,6 @@ def is_stale(source: SourceConfig, record: SourceRecord | None, now: datetime) -
         return False
     last = record.last_new_item_at or record.first_success_at
     return last is not None and now - last > source.stale_after
-
-
-def stale_sources(config: Config, store: MentionStore, now: datetime) -> list[str]:
-    records = store.sources([s.name for s in config.sources if s.enabled])
-    return [s.name for s in config.sources if s.enabled and is_stale(s, records.get(s.name), now)]
 
 
 def backoff_factor(failures: int) -> int:
@@ -264,7 +266,7 @@ def collect_and_store(
     force_all: bool = False,
     only: Collection_[str] | None = None,
 ) -> tuple[SourceOutcome, ...]:
-    enabled = [s for s in config.sources if s.enabled and (only is None or s.name in only)]
+    enabled = [s for s in config.enabled_sources if only is None or s.name in only]
     store.sync_sources((s.name, s.type) for s in enabled)
     records = store.sources([s.name for s in enabled])
     due = [s for s in enabled if is_due(s, records.get(s.name), now, force=force_all)]
@@ -337,7 +339,7 @@ def send_source_notices(
     Every change of this run goes into one email; the sources are marked
     notified only after the email was accepted.
     """
-    names = [s.name for s in config.sources if s.enabled]
+    names = [s.name for s in config.enabled_sources]
     changes = [r for r in store.sources(names).values() if r.failing != r.notified_failing]
     if not changes:
         return 0
@@ -398,20 +400,33 @@ def resume_pending_digests(
     return len(claims)
 
 
+def digest_for(
+    config: Config,
+    *,
+    store: MentionStore,
+    mentions: Sequence[MentionRecord],
+    day: date,
+    now: datetime,
+) -> Digest:
+    """The digest of ``mentions``, with the sources' health for its footer."""
+    records = store.sources([s.name for s in config.enabled_sources])
+    stale = [s.name for s in config.enabled_sources if is_stale(s, records.get(s.name), now)]
+    return build_digest(
+        mentions,
+        brand=config.brand.name,
+        day=day,
+        now=now,
+        zone=config.digest.zone,
+        sources=list(records.values()),
+        total_mentions=store.counts()["mentions"],
+        stale=stale,
+    )
+
+
 def _deliver(
     config: Config, *, store: MentionStore, mailer: Mailer, claim: DigestClaim, now: datetime
 ) -> str:
-    names = [s.name for s in config.sources if s.enabled]
-    digest = build_digest(
-        claim.mentions,
-        brand=config.brand.name,
-        day=claim.day,
-        now=now,
-        zone=config.digest.zone,
-        sources=list(store.sources(names).values()),
-        total_mentions=store.counts()["mentions"],
-        stale=stale_sources(config, store, now),
-    )
+    digest = digest_for(config, store=store, mentions=claim.mentions, day=claim.day, now=now)
     message = compose(
         subject=digest.subject,
         text=digest.text,

@@ -61,7 +61,7 @@ def build_scheduler(
         executors={"default": ThreadPoolExecutor(1)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
     )
-    enabled = [s for s in config.sources if s.enabled]
+    enabled = config.enabled_sources
     for number, source in enumerate(enabled):
         scheduler.add_job(
             run_source,
