@@ -106,7 +106,11 @@ def _soup(markup: str) -> BeautifulSoup:
 
 def page_text(response: Response, *, selector: str | None) -> tuple[str, str]:
     """(title, visible text with blank lines between blocks) of an HTML page."""
-    soup = _soup(decode_html(response))
+    return visible_text(_soup(decode_html(response)), selector=selector)
+
+
+def visible_text(soup: BeautifulSoup, *, selector: str | None) -> tuple[str, str]:
+    """Like :func:`page_text`, on a parsed page (which it strips: parse it for this only)."""
     title = tidy(soup.title.get_text(" ")) if soup.title else ""
     for tag in soup(_INVISIBLE):
         tag.decompose()
@@ -163,11 +167,13 @@ class PageCollector(ConfiguredCollector[PageSource]):
             raise SourceError(status_reason(response.status))
         if "html" not in response.content_type and response.content_type not in ("", "text/plain"):
             raise SourceError(f"ce n'est pas une page Web ({response.content_type})")
-        title, text = page_text(response, selector=self.options.selector)
+        soup = _soup(decode_html(response))
+        links = self._links(soup, response.url)  # before visible_text strips nav and footer
+        title, text = visible_text(soup, selector=self.options.selector)
         items = paragraph_items(self.name, response.url, title, text)
         size = len(response.content)
         skipped = 0
-        for link in self._links(response)[: self.options.max_pages - 1]:
+        for link in links[: self.options.max_pages - 1]:
             if not await client.allowed_by_robots(link):
                 skipped += 1
                 continue
@@ -188,20 +194,19 @@ class PageCollector(ConfiguredCollector[PageSource]):
         )
         return Collection(items=tuple(items), state=new_state, bytes_received=size, warning=warning)
 
-    def _links(self, response: Response) -> list[str]:
+    def _links(self, soup: BeautifulSoup, page: str) -> list[str]:
         """Links chosen by ``follow`` on the same host, without duplicates."""
         if not self.options.follow:
             return []
-        soup = _soup(decode_html(response))
-        host = urlsplit(response.url).netloc.lower()
+        host = urlsplit(page).netloc.lower()
         links: list[str] = []
         for anchor in soup.select(self.options.follow):
             href = anchor.get("href")
             if not isinstance(href, str):
                 continue
-            link = urljoin(response.url, href).split("#")[0]
+            link = urljoin(page, href).split("#")[0]
             parts = urlsplit(link)
             same_site = parts.scheme in ("http", "https") and parts.netloc.lower() == host
-            if same_site and link not in links and link != response.url:
+            if same_site and link not in links and link != page:
                 links.append(link)
         return links
