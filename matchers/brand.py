@@ -28,23 +28,40 @@ import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from itertools import accumulate
 
 from rapidfuzz.distance import OSA
 
 from matchers.base import MatchResult, Span
-from matchers.normalize import Folded, fold, fold_plain, latin1_fold, quick_fold
+from matchers.normalize import (
+    SPLIT,
+    Folded,
+    fold,
+    fold_plain,
+    fold_windows,
+    latin1_fold,
+    loose_fold,
+    replacing_fold,
+    word_edge,
+)
 
 CONNECTORS = frozenset({"de", "du", "d", "des", "of", "la", "l"})
 LIST_WORDS = frozenset({"de", "du", "d", "des", "et", "ou", "and", "or", "of", "la", "l", "the"})
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+_SPLIT = re.compile(r"([a-z0-9]+)")
 _WEAK_SEP = re.compile(r"[ \t\n'\-]{1,12}")
 _LIST_SEP = re.compile(r"[ \t\n'\-,]{1,12}")
 _CUT_WORD = re.compile(r"-[ \t]*\n[ \t]*")
 _LIST_WINDOW = 14
 _AFTER = 30  # characters kept after an anchor other than the kind word
-_WINDOW = 150  # characters of context kept around an anchor by the quick pass
+_WINDOW = 150  # characters of context kept on both sides of the kind word
+
+# What may be found near an anchor: flags of the rules worth trying at a token.
+_KIND = 1  # the kind word opens the name, a coordination or an alias
+_PLACE = 2  # the place opens the English order ("Drummondville CEGEP")
+_BARE = 4  # a one-word handle or hashtag
+_ALIAS = 8  # alias number k has the flag _ALIAS << k
 
 RULE_NAME = "nom"
 RULE_ENGLISH = "ordre anglais"
@@ -60,12 +77,6 @@ def max_edits(word: str) -> int:
     if len(word) < 5:
         return 0
     return 1 if len(word) < 10 else 2
-
-
-class _Token(NamedTuple):
-    start: int
-    end: int
-    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,30 +96,23 @@ class _Found:
 
 
 class _Text:
-    """A folded text split into tokens, with the separators between them."""
+    """A folded text split into word tokens, with the separators between them.
 
-    def __init__(
-        self,
-        original: str,
-        folded: Folded,
-        *,
-        ranges: Sequence[tuple[int, int]] | None = None,
-        case_known: bool = True,
-    ):
+    Token ``i`` is ``words[i]`` at ``starts[i]:ends[i]`` of the folded text;
+    ``seps[i]`` is the text between it and token ``i + 1``. Built by one
+    ``re.split`` and one running sum, both at C speed.
+    """
+
+    def __init__(self, original: str, folded: Folded):
         self.original = original
         self.folded = folded
-        self.case_known = case_known
         self._has: dict[str, bool] = {}
-        text = folded.text
-        if ranges is None:
-            ranges = ((0, len(text)),)
-        # Only the words inside ``ranges`` are tokens; the text between two
-        # ranges holds other words, so tokens of two ranges are never adjacent.
-        self.tokens = [
-            _Token(*m.span(), m.group())
-            for start, end in ranges
-            for m in _TOKEN.finditer(text, start, end)
-        ]
+        parts = _SPLIT.split(folded.text)  # separator, word, separator, …, separator
+        bounds = list(accumulate(map(len, parts)))
+        self.words: list[str] = parts[1::2]
+        self.seps: list[str] = parts[2::2]
+        self.starts: list[int] = bounds[0:-1:2]
+        self.ends: list[int] = bounds[1::2]
 
     def has(self, word: str) -> bool:
         """Is ``word`` anywhere in the folded text? (cached)"""
@@ -117,14 +121,8 @@ class _Text:
             known = self._has[word] = word in self.folded.text
         return known
 
-    def sep(self, index: int) -> str:
-        """The folded text between token ``index`` and the next one."""
-        return self.folded.text[self.tokens[index].end : self.tokens[index + 1].start]
-
     def capitalised(self, index: int) -> bool:
-        if not self.case_known:
-            return True
-        start, _ = self.folded.original(self.tokens[index].start, self.tokens[index].start + 1)
+        start, _ = self.folded.original(self.starts[index], self.starts[index] + 1)
         char = self.original[start]
         return char.isupper() or char.isdigit()
 
@@ -134,8 +132,8 @@ class _Text:
         A word cut by a hyphen at the end of a line ("Drum-⏎mondville") is
         joined with the next token before comparing.
         """
-        tokens = self.tokens
-        text = tokens[index].text
+        words = self.words
+        text = words[index]
         if text == target:
             return index, 0
         best: tuple[int, int] | None = None
@@ -146,11 +144,11 @@ class _Text:
                 if edits == 0:
                     return best
         if (
-            index + 1 < len(tokens)
+            index + 1 < len(words)
             and len(text) < len(target)
-            and _CUT_WORD.fullmatch(self.sep(index))
+            and _CUT_WORD.fullmatch(self.seps[index])
         ):
-            joined = text + tokens[index + 1].text
+            joined = text + words[index + 1]
             if abs(len(joined) - len(target)) <= tolerance:
                 edits = OSA.distance(joined, target, score_cutoff=tolerance)
                 if edits <= tolerance and (best is None or edits < best[1]):
@@ -158,7 +156,7 @@ class _Text:
         return best
 
     def weak_after(self, index: int) -> bool:
-        return index + 1 < len(self.tokens) and bool(_WEAK_SEP.fullmatch(self.sep(index)))
+        return index + 1 < len(self.words) and bool(_WEAK_SEP.fullmatch(self.seps[index]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,9 +195,7 @@ class BrandMatcher:
         self.place: tuple[str, ...] = tuple(rest) or (words[-1],)
         self.kind_forms = frozenset({self.kind, self.kind + "s", self.kind + "x"})
         self.aliases = [p for p in map(_Phrase.of, aliases) if p]
-        # lengths the first token of each alias may have (a connector or a word cut
-        # at a line end can only be shorter, hence the low bound of 1)
-        self._alias_sizes = [self._first_word_sizes(p.words) for p in self.aliases]
+        self._alias_gates = [self._first_word_gate(p.words) for p in self.aliases]
         self.exclusions = [p for p in map(_Phrase.of, exclude) if p]
         self._handle_patterns: list[tuple[re.Pattern[str], str, str, int]] = []
         self._handle_anchors: set[str] = set()
@@ -212,23 +208,34 @@ class BrandMatcher:
             bare.setdefault(joined, "#" + joined)
         self._bare_handles = bare
         self._anchors = self._make_anchors()
-        # For the yes/no prefilter, an anchor containing another is redundant.
-        minimal = tuple(
-            a for a in self._anchors if not any(b != a and b in a for b in self._anchors)
-        )
-        self._prefilter = minimal
-        self._anchor_bytes = (
-            tuple(a.encode("ascii") for a in minimal) if all(a.isascii() for a in minimal) else ()
-        )
+        self._reach = {a: self._chars_around(a, uses) for a, uses in self._anchors.items()}
+        # Finding an anchor that contains another is redundant: search the minimal
+        # ones, with windows wide enough for every anchor that contains them.
+        self._window_spec: list[tuple[bytes, int, int]] = []
+        for small in self._anchors:
+            if not small.isascii():
+                self._window_spec = []  # only ASCII anchors can be found in bytes
+                break
+            if any(other != small and other in small for other in self._anchors):
+                continue
+            before = after = 0
+            for anchor, (wide_before, wide_after) in self._reach.items():
+                for at in _occurrences(anchor, small):
+                    before = max(before, wide_before + at)
+                    after = max(after, wide_after + len(anchor) - at - len(small))
+            self._window_spec.append((small.encode("ascii"), before, after))
 
-    def _first_word_sizes(self, words: Sequence[str]) -> tuple[int, int]:
+    def _first_word_gate(self, words: Sequence[str]) -> tuple[int, int, str | None]:
+        """A cheap test of the token an alias may start with: its length bounds (a
+        connector or a word cut at a line end can only be shorter, hence the low
+        bound of 1) and, for a word taken exactly, the word it must begin."""
         first = words[0]
         if first in CONNECTORS:
-            return 1, max(len(c) for c in CONNECTORS)
+            return 1, max(len(c) for c in CONNECTORS), None
         if first == self.kind:
-            return len(first), len(first) + 1
+            return len(first), len(first) + 1, None
         tolerance = max_edits(first) if first in self.place or len(first) >= 8 else 0
-        return 1, len(first) + tolerance
+        return 1, len(first) + tolerance, None if tolerance else first
 
     @classmethod
     def from_brand(cls, brand: object) -> BrandMatcher:
@@ -260,96 +267,115 @@ class BrandMatcher:
         if len(body) >= 10:
             bare.setdefault(body, handle)
 
-    def _make_anchors(self) -> dict[str, int]:
-        """Anchor substrings, each with how many tokens before it a match may start.
+    def _make_anchors(self) -> dict[str, list[tuple[int, int, int]]]:
+        """Anchor substrings, each with the rules worth trying near it: (flags, first
+        and last token, counted from the token holding the anchor, where a match
+        of those rules may start).
 
         Every rule needs, inside the match, the kind word spelled right, the
         exact place (a misspelt kind word is only accepted before the exact
-        place), a word of an alias (its first five letters, for each long
-        word, so a typo in one word leaves another) or a handle.
+        place), a word of an alias or a handle.
         """
-        anchors: dict[str, int] = {}
+        anchors: dict[str, list[tuple[int, int, int]]] = {}
 
-        def add(anchor: str, reach: int) -> None:
+        def add(anchor: str, flags: int, first: int, last: int = 0) -> None:
             if anchor:
-                anchors[anchor] = max(reach, anchors.get(anchor, 0))
+                anchors.setdefault(anchor, []).append((flags, first, last))
 
-        add(self.kind, len(self.place) + 2)  # "Drummondville's CEGEP"
-        add(self.place[0], 3)  # "Cgep de Drummondville": kind and two connectors before
-        for phrase in self.aliases:
+        add(self.kind, _KIND | _BARE, 0)  # "cégep de …", "cégeps de … et de …", #cegepdrummond
+        add(self.kind, _PLACE, -len(self.place) - 2, -1)  # "Drummondville's CEGEP"
+        add(self.place[0], _KIND, -3, -1)  # "Cgep de Drummondville": two connectors between
+        for number, phrase in enumerate(self.aliases):
             # the kind word, else the place, else the longest word (five letters of it)
             if self.kind in phrase.words:
-                add(self.kind, len(phrase.words))
+                anchor = self.kind
             elif self.place[0] in phrase.words:
-                add(self.place[0][:5], len(phrase.words))
+                anchor = self.place[0][:5]
             else:
-                add(max(phrase.words, key=len)[:5], len(phrase.words))
+                anchor = max(phrase.words, key=len)[:5]
+            add(anchor, _ALIAS << number, -len(phrase.words))
         for anchor in self._handle_anchors:
-            add(anchor, 0)
+            add(anchor, _BARE, 0)
         for body in self._bare_handles:
-            add(body[:8], 0)
+            add(body[:8], _BARE, 0)
         return anchors
 
-    def _starts(self, doc: _Text) -> list[int]:
-        """Token indices where a match may start: a few tokens before each anchor."""
+    def _chars_around(self, anchor: str, uses: Sequence[tuple[int, int, int]]) -> tuple[int, int]:
+        """Characters of context a match needs before and after ``anchor``."""
+        if anchor == self.kind:  # it may open or close a list of names
+            return _WINDOW, _WINDOW
+        words_before = max(-first for _, first, _ in uses)
+        return words_before * 12 + 20, _AFTER
+
+    def _starts(self, doc: _Text) -> dict[int, int]:
+        """Token indices where a match may start, each with the rules worth trying."""
         text = doc.folded.text
-        starts = [token.start for token in doc.tokens]
-        wanted: set[int] = set()
-        for anchor, reach in self._anchors.items():
+        starts = doc.starts
+        last_token = len(starts) - 1
+        wanted: dict[int, int] = {}
+        for anchor, uses in self._anchors.items():
             position = text.find(anchor)
             while position != -1:
                 index = bisect.bisect_right(starts, position) - 1
                 if index >= 0:
-                    wanted.update(range(max(0, index - reach), index + 1))
+                    for flags, first, last in uses:
+                        for at in range(max(0, index + first), min(last_token, index + last) + 1):
+                            wanted[at] = wanted.get(at, 0) | flags
                 position = text.find(anchor, position + len(anchor))
-        return sorted(wanted)
+        return wanted
 
     def _ranges(self, text: str) -> list[tuple[int, int]]:
-        """Stretches of ``text`` around the anchors, on word edges, merged when close."""
-        spans: list[list[int]] = []
-        for anchor, reach in self._anchors.items():
-            # the kind word may open or close a list of names: wide on both sides;
-            # other anchors only need the few words a match may start before them
-            before, after = (_WINDOW, _WINDOW) if anchor == self.kind else (reach * 12 + 20, _AFTER)
+        """Stretches of the folded ``text`` around the anchors, on word edges."""
+        spans = []
+        for anchor, (before, after) in self._reach.items():
             position = text.find(anchor)
             while position != -1:
-                spans.append([max(0, position - before), position + len(anchor) + after])
+                spans.append((position - before, position + len(anchor) + after))
                 position = text.find(anchor, position + len(anchor))
-        spans.sort()
-        merged: list[list[int]] = []
-        for span in spans:
-            if merged and span[0] <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], span[1])
-            else:
-                merged.append(span)
-        edges = []
-        for start, end in merged:
-            while start > 0 and text[start - 1].isalnum():
-                start -= 1
-            while end < len(text) and text[end].isalnum():
-                end += 1
-            edges.append((start, min(end, len(text))))
-        return edges
+        return _merge(spans, text)
 
-    def _may_match(self, quick: str) -> bool:
-        """Cheap pass on the quick fold, without offsets: can anything match here?"""
-        doc = _Text(quick, Folded(quick, None), ranges=self._ranges(quick), case_known=False)
-        return any(True for _ in self._find(doc, self._starts(doc)))
+    def _windows(self, text: str) -> list[tuple[int, int]] | None:
+        """The stretches of the original ``text`` worth folding (on word edges), found
+        on its byte fold at C speed; None when only folding it all can tell."""
+        aligned = latin1_fold(text)
+        loose = None
+        if aligned is None:  # a character beyond Latin-1 (’, œ, —…)
+            loose = loose_fold(text)
+            if not any(anchor in loose for anchor, _, _ in self._window_spec):
+                return []
+            aligned = replacing_fold(text)
+        elif SPLIT in aligned:
+            loose = loose_fold(text)
+        spans = []
+        for anchor, before, after in self._window_spec:
+            position = aligned.find(anchor)
+            while position != -1:
+                spans.append((position - before, position + len(anchor) + after))
+                position = aligned.find(anchor, position + len(anchor))
+        if loose is not None and any(
+            loose.count(anchor) > aligned.count(anchor) for anchor, _, _ in self._window_spec
+        ):
+            return None  # an anchor written across a soft hyphen, a zero-width space…
+        return _merge(spans, text)
+
+    def _folded(self, text: str) -> _Text | None:
+        """``text`` folded where the brand may be named; None when it cannot be."""
+        windows = self._windows(text) if self._window_spec else None
+        if windows is not None:
+            return _Text(text, fold_windows(text, windows)) if windows else None
+        folded = fold(text)
+        ranges = self._ranges(folded.text)
+        return _Text(text, folded.pick(ranges)) if ranges else None
 
     # --- public ------------------------------------------------------------------
 
     def match(self, text: str) -> MatchResult:
-        # 0. Latin-1 byte fold and substring checks (most texts stop here);
-        # 1. C-level fold and substring checks; 2. the rules on windows of that
-        # fold; 3. only then the exact fold with offsets, for the spans.
-        fast = latin1_fold(text) if self._anchor_bytes else None
-        if fast is not None and not any(anchor in fast for anchor in self._anchor_bytes):
+        # Anchors are looked for in a byte fold of the text (most texts stop
+        # there); only the windows around them are folded exactly, with offsets,
+        # and only the rules each anchor may start are tried.
+        doc = self._folded(text)
+        if doc is None:
             return MatchResult()
-        quick = quick_fold(text)
-        if not any(anchor in quick for anchor in self._prefilter) or not self._may_match(quick):
-            return MatchResult()
-        folded = fold(text)
-        doc = _Text(text, folded, ranges=self._ranges(folded.text))
         found = list(self._find(doc, self._starts(doc)))
         if not found:
             return MatchResult()
@@ -382,26 +408,36 @@ class BrandMatcher:
 
     # --- finding -----------------------------------------------------------------
 
-    def _find(self, doc: _Text, indices: Iterable[int]) -> Iterable[_Found]:
-        tokens = doc.tokens
-        for index in indices:
-            kind = self._kind_at(doc, index)
-            if kind is not None:
-                yield from self._after_kind(doc, index, kind)
-            place = self._place_at(doc, index)
-            if place is not None:
-                yield from self._after_place(doc, place)
-            size = len(tokens[index].text)
-            for phrase, (low, high) in zip(self.aliases, self._alias_sizes, strict=True):
-                if not low <= size <= high:  # cheap gate: the first word cannot be it
-                    continue
-                hit = self._phrase_at(doc, index, phrase.words)
-                if hit is not None:
-                    yield self._found(doc, hit, phrase.form, RULE_ALIAS, 95)
-            bare = self._bare_handles.get(tokens[index].text)
-            if bare is not None:
-                rule = RULE_HASHTAG if bare.startswith("#") else RULE_HANDLE
-                yield self._found(doc, _Hit(index, index, 0), bare, rule, 90)
+    def _find(self, doc: _Text, starts: dict[int, int]) -> Iterable[_Found]:
+        words = doc.words
+        for index, flags in starts.items():
+            if flags & _KIND:
+                kind = self._kind_at(doc, index)
+                if kind is not None:
+                    yield from self._after_kind(doc, index, kind)
+            if flags & _PLACE:
+                place = self._place_at(doc, index)
+                if place is not None:
+                    yield from self._after_place(doc, place)
+            if flags >= _ALIAS:
+                word = words[index]
+                for number, (phrase, (low, high, exact)) in enumerate(
+                    zip(self.aliases, self._alias_gates, strict=True)
+                ):
+                    if (
+                        not flags & (_ALIAS << number)
+                        or not low <= len(word) <= high
+                        or (exact is not None and not exact.startswith(word))
+                    ):
+                        continue  # not near its anchor, or the first word cannot be it
+                    hit = self._phrase_at(doc, index, phrase.words)
+                    if hit is not None:
+                        yield self._found(doc, hit, phrase.form, RULE_ALIAS, 95)
+            if flags & _BARE:
+                bare = self._bare_handles.get(words[index])
+                if bare is not None:
+                    rule = RULE_HASHTAG if bare.startswith("#") else RULE_HANDLE
+                    yield self._found(doc, _Hit(index, index, 0), bare, rule, 90)
         folded = doc.folded.text
         for anchor, (pattern, form, rule, score) in zip(
             self._pattern_anchors, self._handle_patterns, strict=True
@@ -412,8 +448,8 @@ class BrandMatcher:
 
     def _found(self, doc: _Text, hit: _Hit, form: str, rule: str, score: int) -> _Found:
         return _Found(
-            doc.tokens[hit.first].start,
-            doc.tokens[hit.last].end,
+            doc.starts[hit.first],
+            doc.ends[hit.last],
             form,
             rule,
             max(50, score - 5 * hit.edits),
@@ -421,7 +457,7 @@ class BrandMatcher:
 
     def _kind_at(self, doc: _Text, index: int) -> tuple[int, int, bool] | None:
         """(last token, edits, plural) when the word at ``index`` is the kind word."""
-        text = doc.tokens[index].text
+        text = doc.words[index]
         if text in self.kind_forms:
             return index, 0, text != self.kind
         if not doc.has(self.place[0]):  # a misspelt kind word needs the exact place
@@ -440,7 +476,7 @@ class BrandMatcher:
                 if not doc.weak_after(position):
                     return None
                 position += 1
-            if position >= len(doc.tokens):
+            if position >= len(doc.words):
                 return None
             hit = doc.word_at(position, word, max_edits(word))
             if hit is None:
@@ -456,7 +492,7 @@ class BrandMatcher:
             if not doc.weak_after(position):
                 return None
             position += 1
-            if doc.tokens[position].text not in CONNECTORS:
+            if doc.words[position] not in CONNECTORS:
                 return position
         return None
 
@@ -484,9 +520,9 @@ class BrandMatcher:
         last = place.last
         if doc.weak_after(last):
             nxt = last + 1
-            if doc.tokens[nxt].text == "s" and doc.sep(last) == "'" and doc.weak_after(nxt):
+            if doc.words[nxt] == "s" and doc.seps[last] == "'" and doc.weak_after(nxt):
                 nxt += 1
-            if doc.tokens[nxt].text in self.kind_forms:
+            if doc.words[nxt] in self.kind_forms:
                 hit = _Hit(place.first, nxt, place.edits)
                 yield self._found(doc, hit, self.name, RULE_ENGLISH, 95)
 
@@ -498,18 +534,18 @@ class BrandMatcher:
         Connectors and capitalised names may stand between; at least one other
         name must, or it is not a list.
         """
-        tokens = doc.tokens
+        words = doc.words
         position = index
         saw_name = False
         for _ in range(_LIST_WINDOW):
             gap = position if step > 0 else position - 1
-            if not 0 <= gap < len(tokens) - 1 or not _LIST_SEP.fullmatch(doc.sep(gap)):
+            if not 0 <= gap < len(words) - 1 or not _LIST_SEP.fullmatch(doc.seps[gap]):
                 return None
             position += step
             place = self._place_at(doc, position)
             if place is not None and place.last != index:
                 return place if saw_name else None
-            if tokens[position].text in LIST_WORDS:
+            if words[position] in LIST_WORDS:
                 continue
             if doc.capitalised(position):
                 saw_name = True
@@ -517,18 +553,18 @@ class BrandMatcher:
             return None
         return None
 
-    def _phrase_at(self, doc: _Text, index: int, words: Sequence[str]) -> _Hit | None:
-        tokens = doc.tokens
+    def _phrase_at(self, doc: _Text, index: int, phrase: Sequence[str]) -> _Hit | None:
+        words = doc.words
         position = index
         edits = 0
         first = True
-        for word in words:
+        for word in phrase:
             if not first:
                 if not doc.weak_after(position):
                     return None
                 position += 1
             if word in CONNECTORS:
-                if tokens[position].text in CONNECTORS:
+                if words[position] in CONNECTORS:
                     first = False
                     continue
                 if first:
@@ -537,7 +573,7 @@ class BrandMatcher:
                 continue
             tolerance = max_edits(word) if word in self.place or len(word) >= 8 else 0
             if word == self.kind:  # spelled right inside an alias (it is the anchor)
-                hit = (position, 0) if tokens[position].text in self.kind_forms else None
+                hit = (position, 0) if words[position] in self.kind_forms else None
             else:
                 hit = doc.word_at(position, word, tolerance)
             if hit is None:
@@ -549,7 +585,7 @@ class BrandMatcher:
 
     def _excluded_ranges(self, doc: _Text, found: Sequence[_Found]) -> list[tuple[int, int, str]]:
         """Exclusion phrases that overlap one of ``found`` (only those are looked for)."""
-        starts = [token.start for token in doc.tokens]
+        starts = doc.starts
         ranges = []
         for phrase in self.exclusions:
             indices: set[int] = set()
@@ -560,7 +596,7 @@ class BrandMatcher:
             for index in sorted(indices):
                 hit = self._phrase_at(doc, index, phrase.words)
                 if hit is not None:
-                    start, end = doc.tokens[hit.first].start, doc.tokens[hit.last].end
+                    start, end = doc.starts[hit.first], doc.ends[hit.last]
                     ranges.append((start, end, phrase.form))
         return ranges
 
@@ -577,22 +613,43 @@ class BrandMatcher:
                         f"« {_original(doc, item.start, item.end)} » annulé par l'exclusion "
                         f"« {form} »"
                     )
-        for index in range(len(doc.tokens)):
+        for index in range(len(doc.words)):
             place = self._place_at(doc, index)
             if place is not None:
-                shown = _original(doc, doc.tokens[place.first].start, doc.tokens[place.last].end)
+                shown = _original(doc, doc.starts[place.first], doc.ends[place.last])
                 return (
                     f"« {shown} » ressemble au lieu du nom, mais aucun « {self.kind_display} » ne "
                     f"l'accompagne : c'est le lieu, pas l'établissement"
                 )
-        for index in range(len(doc.tokens)):
+        for index in range(len(doc.words)):
             if self._kind_at(doc, index) is not None:
-                stop = min(len(folded), doc.tokens[index].end + 40)
-                shown = _original(doc, doc.tokens[index].start, stop)
+                stop = min(len(folded), doc.ends[index] + 40)
+                shown = _original(doc, doc.starts[index], stop)
                 return (
                     f"« {shown} » : le mot « {self.kind_display} » n'est pas suivi du lieu du nom"
                 )
         return None
+
+
+def _occurrences(text: str, part: str) -> list[int]:
+    """Every position of ``part`` in ``text``, overlapping ones included."""
+    return [at for at in range(len(text) - len(part) + 1) if text.startswith(part, at)]
+
+
+def _merge(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """Spans clipped to ``text`` and widened to whole words, merged when they touch."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        start, end = max(0, start), min(end, len(text))
+        while start > 0 and word_edge(text[start - 1]):
+            start -= 1
+        while end < len(text) and word_edge(text[end]):
+            end += 1
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(start, end) for start, end in merged]
 
 
 def _original(doc: _Text, start: int, end: int) -> str:

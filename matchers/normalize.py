@@ -10,12 +10,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _REMOVED = {"\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u180e"}
 _APOSTROPHES = {"\u2019", "\u2018", "\u02bc", "\u00b4", "\u0060", "\u2032", "\uff07"}
 _HYPHENS = {"\u2010", "\u2011", "\u2212", "\ufe63", "\uff0d"}
-_SPECIAL = {"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ø": "o", "Ø": "o", "ł": "l"}
+_SPECIAL = {
+    "œ": "oe",
+    "Œ": "oe",
+    "æ": "ae",
+    "Æ": "ae",
+    "ß": "ss",
+    "ø": "o",
+    "Ø": "o",
+    "ł": "l",
+    "Ł": "l",
+}
 
 _cache: dict[str, str] = {}
 
@@ -54,6 +65,20 @@ class Folded:
         if self.offsets is None:
             return start, end
         return self.offsets[start], self.offsets[end - 1] + 1
+
+    def pick(self, ranges: Sequence[tuple[int, int]]) -> Folded:
+        """Only the ``ranges`` of this folded text (sorted, disjoint), joined by a NUL
+        that no rule reads as a word separator; offsets still point into the
+        original text."""
+        if len(ranges) == 1 and ranges[0] == (0, len(self.text)):
+            return self
+        positions = self.offsets or range(len(self.text))
+        offsets: list[int] = []
+        for start, end in ranges:
+            if offsets:
+                offsets.append(positions[start])
+            offsets.extend(positions[start:end])
+        return Folded("\x00".join(self.text[start:end] for start, end in ranges), tuple(offsets))
 
 
 _ASCII_SPECIAL = re.compile(r"[`\r\x0b\x0c]")
@@ -97,37 +122,83 @@ _QUICK_REPLACE = (
 )
 
 
-def _latin1_table() -> tuple[bytes, bytes]:
-    table = bytearray(range(256))
-    for byte in range(0x41, 0x5B):
-        table[byte] = byte + 32
-    drop = bytearray()
-    for byte in range(0x80, 0x100):
-        folded = quick_fold(bytes([byte]).decode("latin-1"))
-        if len(folded) == 1:
+SPLIT = 0  # byte standing for a character whose fold is not one character
+
+
+def _byte_table() -> tuple[bytes, bytes]:
+    """Latin-1 byte -> folded ASCII byte, and the bytes that fold to zero or two letters."""
+    table = bytearray(256)
+    for byte in range(256):
+        folded = fold_char(chr(byte))
+        if len(folded) != 1:
+            table[byte] = SPLIT  # soft hyphen, æ, ß, ¼…
+        elif folded.isascii():
             table[byte] = ord(folded)
-        elif bytes([byte]).decode("latin-1").isspace():
-            table[byte] = 0x20
         else:
-            drop.append(byte)
-    return bytes(table), bytes(drop)
+            table[byte] = 0x20  # « » © °… are word separators in the exact fold too
+    return bytes(table), bytes(b for b in range(256) if table[b] == SPLIT)
 
 
-_LATIN1_TABLE: tuple[bytes, bytes] | None = None
+_BYTE_TABLE, _SPLIT_BYTES = _byte_table()
+_SPECIAL_BEYOND = tuple((c, r) for c, r in _SPECIAL.items() if len(r) > 1 or ord(c) > 0xFF)
 
 
 def latin1_fold(text: str) -> bytes | None:
-    """The fastest fold, for a negative prefilter only: Latin-1 letters folded to ASCII
-    bytes, every other character dropped (so "ł" or "ā" vanish instead of becoming
-    "l" or "a": a misspelling of the brand with such a letter is not looked for).
-    None when the text has French œ/Œ, which only :func:`quick_fold` folds right."""
-    global _LATIN1_TABLE
-    if "œ" in text or "Œ" in text:
+    """One folded byte per character of ``text`` (C speed); None when ``text`` has a
+    character beyond Latin-1 (see :func:`replacing_fold`).
+
+    A position in the bytes is a position in ``text``, so ASCII anchors found
+    here locate the windows worth folding exactly. Characters folding to zero
+    or two letters become :data:`SPLIT`: an anchor written across one of them
+    is only seen by :func:`loose_fold`.
+    """
+    try:
+        return text.encode("latin-1").translate(_BYTE_TABLE)
+    except UnicodeEncodeError:
         return None
-    if _LATIN1_TABLE is None:
-        _LATIN1_TABLE = _latin1_table()
-    table, drop = _LATIN1_TABLE
-    return text.encode("latin-1", "ignore").translate(table, drop)
+
+
+def replacing_fold(text: str) -> bytes:
+    """:func:`latin1_fold` for any text: characters beyond Latin-1 become ``?``."""
+    return text.encode("latin-1", "replace").translate(_BYTE_TABLE)
+
+
+def loose_fold(text: str) -> bytes:
+    """The folded bytes with every character beyond Latin-1 and every :data:`SPLIT`
+    dropped (œ, æ, ß, ł spelled out first), so a word cut by a soft hyphen or a
+    zero-width space is whole again. Positions do not match ``text``: for a
+    yes/no anchor check only. A letter beyond Latin-1 with no spelled-out form
+    ("ā") vanishes, so a misspelling of the brand with it is not looked for."""
+    for char, replacement in _SPECIAL_BEYOND:
+        if char in text:
+            text = text.replace(char, replacement)
+    return text.encode("latin-1", "ignore").translate(_BYTE_TABLE, _SPLIT_BYTES)
+
+
+def word_edge(char: str) -> bool:
+    """Can ``char`` be inside a word? (a letter or digit, or nothing once folded)"""
+    return char.isalnum() or not fold_char(char)
+
+
+def fold_windows(text: str, windows: Sequence[tuple[int, int]]) -> Folded:
+    """Fold only the ``windows`` of ``text`` (sorted, disjoint [start, end) pairs),
+    joined by a NUL that no rule reads as a word separator; offsets point into
+    the whole ``text``."""
+    if len(windows) == 1 and windows[0] == (0, len(text)):
+        return fold(text)
+    parts: list[str] = []
+    offsets: list[int] = []
+    for start, end in windows:
+        if parts:
+            parts.append("\x00")
+            offsets.append(start)
+        piece = fold(text[start:end])
+        parts.append(piece.text)
+        if piece.offsets is None:
+            offsets.extend(range(start, end))
+        else:
+            offsets.extend([start + offset for offset in piece.offsets])
+    return Folded("".join(parts), tuple(offsets))
 
 
 def quick_fold(text: str) -> str:
