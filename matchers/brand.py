@@ -194,8 +194,15 @@ class BrandMatcher:
             rest = rest[1:]
         self.place: tuple[str, ...] = tuple(rest) or (words[-1],)
         self.kind_forms = frozenset({self.kind, self.kind + "s", self.kind + "x"})
+        self._kind_tolerance = 1 if len(self.kind) >= 5 else 0
+        self._kind_typos = (
+            _one_edit(self.kind) | _one_edit(self.kind + "s")
+            if self._kind_tolerance
+            else frozenset()
+        )
         self.aliases = [p for p in map(_Phrase.of, aliases) if p]
         self._alias_gates = [self._first_word_gate(p.words) for p in self.aliases]
+        self._alias_cache: dict[int, list[tuple[_Phrase, int, int, str | None]]] = {}
         self.exclusions = [p for p in map(_Phrase.of, exclude) if p]
         self._handle_patterns: list[tuple[re.Pattern[str], str, str, int]] = []
         self._handle_anchors: set[str] = set()
@@ -334,17 +341,23 @@ class BrandMatcher:
                 position = text.find(anchor, position + len(anchor))
         return _merge(spans, text)
 
-    def _windows(self, text: str) -> list[tuple[int, int]] | None:
-        """The stretches of the original ``text`` worth folding (on word edges), found
-        on its byte fold at C speed; None when only folding it all can tell."""
+    def _folded(self, text: str) -> _Text | None:
+        """``text`` folded where the brand may be named; None when it cannot be.
+
+        Anchors are found in a byte fold of the text, at C speed (most texts stop
+        there); the windows around them are then cut from that same byte fold
+        when it is exact (a Latin-1 text), else folded one by one.
+        """
+        if not self._window_spec:  # anchors beyond ASCII: fold it all
+            return self._folded_whole(text)
         aligned = latin1_fold(text)
         loose = None
         if aligned is None:  # a character beyond Latin-1 (’, œ, —…)
             loose = loose_fold(text)
             if not any(anchor in loose for anchor, _, _ in self._window_spec):
-                return []
+                return None
             aligned = replacing_fold(text)
-        elif SPLIT in aligned:
+        elif SPLIT in aligned:  # a soft hyphen, æ, ß…
             loose = loose_fold(text)
         spans = []
         for anchor, before, after in self._window_spec:
@@ -355,14 +368,15 @@ class BrandMatcher:
         if loose is not None and any(
             loose.count(anchor) > aligned.count(anchor) for anchor, _, _ in self._window_spec
         ):
-            return None  # an anchor written across a soft hyphen, a zero-width space…
-        return _merge(spans, text)
+            return self._folded_whole(text)  # an anchor written across a soft hyphen…
+        if not spans:
+            return None
+        windows = _merge(spans, text)
+        if loose is None:
+            return _Text(text, Folded(aligned.decode("latin-1"), None).pick(windows))
+        return _Text(text, fold_windows(text, windows))
 
-    def _folded(self, text: str) -> _Text | None:
-        """``text`` folded where the brand may be named; None when it cannot be."""
-        windows = self._windows(text) if self._window_spec else None
-        if windows is not None:
-            return _Text(text, fold_windows(text, windows)) if windows else None
+    def _folded_whole(self, text: str) -> _Text | None:
         folded = fold(text)
         ranges = self._ranges(folded.text)
         return _Text(text, folded.pick(ranges)) if ranges else None
@@ -421,15 +435,12 @@ class BrandMatcher:
                     yield from self._after_place(doc, place)
             if flags >= _ALIAS:
                 word = words[index]
-                for number, (phrase, (low, high, exact)) in enumerate(
-                    zip(self.aliases, self._alias_gates, strict=True)
-                ):
-                    if (
-                        not flags & (_ALIAS << number)
-                        or not low <= len(word) <= high
-                        or (exact is not None and not exact.startswith(word))
+                size = len(word)
+                for phrase, low, high, exact in self._flagged_aliases(flags):
+                    if not low <= size <= high or (
+                        exact is not None and not exact.startswith(word)
                     ):
-                        continue  # not near its anchor, or the first word cannot be it
+                        continue  # the first word cannot be it
                     hit = self._phrase_at(doc, index, phrase.words)
                     if hit is not None:
                         yield self._found(doc, hit, phrase.form, RULE_ALIAS, 95)
@@ -455,15 +466,31 @@ class BrandMatcher:
             max(50, score - 5 * hit.edits),
         )
 
+    def _flagged_aliases(self, flags: int) -> list[tuple[_Phrase, int, int, str | None]]:
+        """The aliases whose flags are set, each with its first-word gate (cached)."""
+        bits = flags // _ALIAS
+        aliases = self._alias_cache.get(bits)
+        if aliases is None:
+            aliases = self._alias_cache[bits] = [
+                (phrase, *gate)
+                for number, (phrase, gate) in enumerate(
+                    zip(self.aliases, self._alias_gates, strict=True)
+                )
+                if bits >> number & 1
+            ]
+        return aliases
+
     def _kind_at(self, doc: _Text, index: int) -> tuple[int, int, bool] | None:
         """(last token, edits, plural) when the word at ``index`` is the kind word."""
         text = doc.words[index]
         if text in self.kind_forms:
             return index, 0, text != self.kind
+        if text not in self._kind_typos and "\n" not in doc.seps[index]:
+            return None  # neither one typo away nor cut at a line end
         if not doc.has(self.place[0]):  # a misspelt kind word needs the exact place
             return None
         for form in (self.kind, self.kind + "s"):
-            hit = doc.word_at(index, form, 1 if len(self.kind) >= 5 else 0)
+            hit = doc.word_at(index, form, self._kind_tolerance)
             if hit is not None:
                 return hit[0], hit[1], form != self.kind
         return None
@@ -629,6 +656,19 @@ class BrandMatcher:
                     f"« {shown} » : le mot « {self.kind_display} » n'est pas suivi du lieu du nom"
                 )
         return None
+
+
+def _one_edit(word: str) -> frozenset[str]:
+    """Every token one edit (OSA) away from ``word``: a letter missing, added,
+    wrong, or two neighbours swapped."""
+    letters = "abcdefghijklmnopqrstuvwxyz0123456789"
+    cuts = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return frozenset(
+        [a + b[1:] for a, b in cuts if b]
+        + [a + b[1] + b[0] + b[2:] for a, b in cuts if len(b) > 1]
+        + [a + c + b[1:] for a, b in cuts if b for c in letters]
+        + [a + c + b for a, b in cuts for c in letters]
+    )
 
 
 def _occurrences(text: str, part: str) -> list[int]:

@@ -8,6 +8,8 @@ character it came from.
 
 from __future__ import annotations
 
+import bisect
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -58,13 +60,21 @@ class Folded:
     """Folded text plus, when it differs, the original index of each character."""
 
     text: str
-    offsets: tuple[int, ...] | None  # None: the folded text is aligned with the original
+    offsets: tuple[int, ...] | None  # None: aligned with the original, but for ``shifts``
+    # with ``offsets`` None, pieces of the original cut by :meth:`pick`: for each,
+    # (first folded index, original index minus folded index), in order
+    shifts: tuple[tuple[int, int], ...] = ()
 
     def original(self, start: int, end: int) -> tuple[int, int]:
         """Map a folded [start, end) back to the original text."""
-        if self.offsets is None:
+        if self.offsets is not None:
+            return self.offsets[start], self.offsets[end - 1] + 1
+        if not self.shifts:
             return start, end
-        return self.offsets[start], self.offsets[end - 1] + 1
+        return start + self._shift(start), end + self._shift(end - 1)
+
+    def _shift(self, index: int) -> int:
+        return self.shifts[bisect.bisect_right(self.shifts, (index, math.inf)) - 1][1]
 
     def pick(self, ranges: Sequence[tuple[int, int]]) -> Folded:
         """Only the ``ranges`` of this folded text (sorted, disjoint), joined by a NUL
@@ -72,13 +82,21 @@ class Folded:
         original text."""
         if len(ranges) == 1 and ranges[0] == (0, len(self.text)):
             return self
-        positions = self.offsets or range(len(self.text))
+        text = "\x00".join(self.text[start:end] for start, end in ranges)
+        if self.offsets is None and not self.shifts:
+            shifts = []
+            length = 0
+            for start, end in ranges:
+                shifts.append((length, start - length))
+                length += end - start + 1
+            return Folded(text, None, tuple(shifts))
+        positions = self.offsets or [self.original(i, i + 1)[0] for i in range(len(self.text))]
         offsets: list[int] = []
         for start, end in ranges:
             if offsets:
                 offsets.append(positions[start])
             offsets.extend(positions[start:end])
-        return Folded("\x00".join(self.text[start:end] for start, end in ranges), tuple(offsets))
+        return Folded(text, tuple(offsets))
 
 
 _ASCII_SPECIAL = re.compile(r"[`\r\x0b\x0c]")
@@ -123,19 +141,24 @@ _QUICK_REPLACE = (
 
 
 SPLIT = 0  # byte standing for a character whose fold is not one character
+SYMBOL = 1  # byte standing for a character folded to itself, neither letter nor space
 
 
 def _byte_table() -> tuple[bytes, bytes]:
-    """Latin-1 byte -> folded ASCII byte, and the bytes that fold to zero or two letters."""
+    """Latin-1 byte -> the byte of its fold, and the bytes that fold to zero or two
+    letters. On a text without those, the bytes read as :func:`fold` does, except
+    that « » © °… all become :data:`SYMBOL` (no rule reads them)."""
     table = bytearray(256)
     for byte in range(256):
-        folded = fold_char(chr(byte))
+        char = chr(byte)
+        folded = char.lower() if byte < 0x80 and not _NEEDS_FOLDING.match(char) else fold_char(char)
         if len(folded) != 1:
             table[byte] = SPLIT  # soft hyphen, æ, ß, ¼…
         elif folded.isascii():
             table[byte] = ord(folded)
         else:
-            table[byte] = 0x20  # « » © °… are word separators in the exact fold too
+            table[byte] = SYMBOL
+    table[SPLIT] = table[SYMBOL] = SYMBOL  # so that SPLIT only ever stands for one of those
     return bytes(table), bytes(b for b in range(256) if table[b] == SPLIT)
 
 
@@ -177,7 +200,7 @@ def loose_fold(text: str) -> bytes:
 
 def word_edge(char: str) -> bool:
     """Can ``char`` be inside a word? (a letter or digit, or nothing once folded)"""
-    return char.isalnum() or not fold_char(char)
+    return char.isalnum() or (not char.isascii() and not fold_char(char))
 
 
 def fold_windows(text: str, windows: Sequence[tuple[int, int]]) -> Folded:
