@@ -53,6 +53,8 @@ _SPLIT = re.compile(r"([a-z0-9]+)")
 _WEAK_SEP = re.compile(r"[ \t\n'\-]{1,12}")
 _LIST_SEP = re.compile(r"[ \t\n'\-,]{1,12}")
 _CUT_WORD = re.compile(r"-[ \t]*\n[ \t]*")
+_CUT_BYTES = re.compile(rb"-[ \t]*\n")
+_WORD_BYTES = re.compile(rb"[a-z0-9]+")
 _LIST_WINDOW = 14
 _AFTER = 30  # characters kept after an anchor other than the kind word
 _WINDOW = 150  # characters of context kept on both sides of the kind word
@@ -77,6 +79,13 @@ def max_edits(word: str) -> int:
     if len(word) < 5:
         return 0
     return 1 if len(word) < 10 else 2
+
+
+# What a rule needs near its anchor, checked on the bytes before folding: None
+# (nothing more), _KIND_BEFORE (a word that may be a misspelt kind word before
+# it) or the words an alias takes exactly (all somewhere in the text).
+_KIND_BEFORE = (b"kind before",)
+_Check = tuple[bytes, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +228,8 @@ class BrandMatcher:
         # Finding an anchor that contains another is redundant: search the minimal
         # ones, with windows wide enough for every anchor that contains them.
         self._window_spec: list[tuple[bytes, int, int]] = []
+        # for each of those, the anchors containing it: (anchor, where, checks)
+        self._containing: list[list[tuple[bytes, int, tuple[_Check, ...]]]] = []
         for small in self._anchors:
             if not small.isascii():
                 self._window_spec = []  # only ASCII anchors can be found in bytes
@@ -226,11 +237,15 @@ class BrandMatcher:
             if any(other != small and other in small for other in self._anchors):
                 continue
             before = after = 0
+            containing = []
             for anchor, (wide_before, wide_after) in self._reach.items():
                 for at in _occurrences(anchor, small):
                     before = max(before, wide_before + at)
                     after = max(after, wide_after + len(anchor) - at - len(small))
+                    containing.append((anchor.encode("ascii"), at, self._checks[anchor]))
             self._window_spec.append((small.encode("ascii"), before, after))
+            self._containing.append(containing)
+        self._kind_bytes = frozenset(w.encode() for w in self.kind_forms | self._kind_typos)
 
     def _first_word_gate(self, words: Sequence[str]) -> tuple[int, int, str | None]:
         """A cheap test of the token an alias may start with: its length bounds (a
@@ -241,8 +256,13 @@ class BrandMatcher:
             return 1, max(len(c) for c in CONNECTORS), None
         if first == self.kind:
             return len(first), len(first) + 1, None
-        tolerance = max_edits(first) if first in self.place or len(first) >= 8 else 0
+        tolerance = self._tolerance(first)
         return 1, len(first) + tolerance, None if tolerance else first
+
+    def _tolerance(self, word: str) -> int:
+        """Typos tolerated in a word of an alias or exclusion: only in the place's
+        words and in long words."""
+        return max_edits(word) if word in self.place or len(word) >= 8 else 0
 
     @classmethod
     def from_brand(cls, brand: object) -> BrandMatcher:
@@ -284,14 +304,17 @@ class BrandMatcher:
         place), a word of an alias or a handle.
         """
         anchors: dict[str, list[tuple[int, int, int]]] = {}
+        self._checks: dict[str, tuple[_Check, ...]] = {}
 
-        def add(anchor: str, flags: int, first: int, last: int = 0) -> None:
+        def add(anchor: str, flags: int, first: int, last: int = 0, check: _Check = None) -> None:
             if anchor:
                 anchors.setdefault(anchor, []).append((flags, first, last))
+                self._checks[anchor] = (*self._checks.get(anchor, ()), check)
 
         add(self.kind, _KIND | _BARE, 0)  # "cégep de …", "cégeps de … et de …", #cegepdrummond
         add(self.kind, _PLACE, -len(self.place) - 2, -1)  # "Drummondville's CEGEP"
-        add(self.place[0], _KIND, -3, -1)  # "Cgep de Drummondville": two connectors between
+        # "Cgep de Drummondville": a misspelt kind word, two connectors between
+        add(self.place[0], _KIND, -3, -1, _KIND_BEFORE)
         for number, phrase in enumerate(self.aliases):
             # the kind word, else the place, else the longest word (five letters of it)
             if self.kind in phrase.words:
@@ -300,7 +323,12 @@ class BrandMatcher:
                 anchor = self.place[0][:5]
             else:
                 anchor = max(phrase.words, key=len)[:5]
-            add(anchor, _ALIAS << number, -len(phrase.words))
+            exact = tuple(
+                word.encode()
+                for word in phrase.words
+                if len(word) >= 4 and word not in CONNECTORS and not self._tolerance(word)
+            )
+            add(anchor, _ALIAS << number, -len(phrase.words), 0, exact or None)
         for anchor in self._handle_anchors:
             add(anchor, _BARE, 0)
         for body in self._bare_handles:
@@ -359,22 +387,65 @@ class BrandMatcher:
             aligned = replacing_fold(text)
         elif SPLIT in aligned:  # a soft hyphen, æ, ß…
             loose = loose_fold(text)
-        spans = []
-        for anchor, before, after in self._window_spec:
+        hits = []
+        for spec, (anchor, _, _) in enumerate(self._window_spec):
             position = aligned.find(anchor)
             while position != -1:
-                spans.append((position - before, position + len(anchor) + after))
+                hits.append((spec, position))
                 position = aligned.find(anchor, position + len(anchor))
         if loose is not None and any(
             loose.count(anchor) > aligned.count(anchor) for anchor, _, _ in self._window_spec
         ):
             return self._folded_whole(text)  # an anchor written across a soft hyphen…
-        if not spans:
+        if not hits or not self._worth_folding(aligned, loose, hits):
             return None
+        spans = []
+        for spec, position in hits:
+            anchor, before, after = self._window_spec[spec]
+            spans.append((position - before, position + len(anchor) + after))
         windows = _merge(spans, text)
         if loose is None:
             return _Text(text, Folded(aligned.decode("latin-1"), None).pick(windows))
         return _Text(text, fold_windows(text, windows))
+
+    def _worth_folding(
+        self, aligned: bytes, loose: bytes | None, hits: list[tuple[int, int]]
+    ) -> bool:
+        """A quick, conservative look at the bytes around the anchors found: may any
+        rule match there? (False only when none can: the city alone, mostly.)
+
+        ``loose`` (see :func:`loose_fold`) is given when ``aligned`` has bytes
+        standing for characters beyond Latin-1 or folding to two letters.
+        """
+        if _CUT_BYTES.search(aligned):
+            return True  # a word cut at a line end may hide anything
+        for spec, position in hits:
+            for anchor, at, checks in self._containing[spec]:
+                start = position - at
+                if start < 0:
+                    continue
+                if not aligned.startswith(anchor, start):
+                    if loose is None:
+                        continue
+                    near = aligned[start : start + len(anchor) + 8]
+                    if b"?" not in near and SPLIT not in near:
+                        continue  # else a removed character may be inside the anchor
+                for check in checks:
+                    if check is None:
+                        return True
+                    if check is _KIND_BEFORE:
+                        if self._kind_before(aligned, start):
+                            return True
+                    elif all(word in (loose or aligned) for word in check):
+                        return True
+        return False
+
+    def _kind_before(self, aligned: bytes, position: int) -> bool:
+        """May one of the three words before ``position`` be a misspelt kind word?"""
+        before = aligned[max(0, position - 64) : position]
+        if b"?" in before or SPLIT in before:
+            return True  # a character beyond Latin-1 or one folding to two letters
+        return any(word in self._kind_bytes for word in _WORD_BYTES.findall(before)[-3:])
 
     def _folded_whole(self, text: str) -> _Text | None:
         folded = fold(text)
@@ -598,7 +669,7 @@ class BrandMatcher:
                     return None
                 position -= 1  # the optional connector is absent: compare the same token
                 continue
-            tolerance = max_edits(word) if word in self.place or len(word) >= 8 else 0
+            tolerance = self._tolerance(word)
             if word == self.kind:  # spelled right inside an alias (it is the anchor)
                 hit = (position, 0) if words[position] in self.kind_forms else None
             else:
