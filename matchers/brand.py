@@ -88,6 +88,11 @@ _KIND_BEFORE = (b"kind before",)
 _Check = tuple[bytes, ...] | None
 
 
+# A cheap test of the token a phrase may start with: length bounds, and the word
+# it must begin when that word is taken exactly.
+_Gate = tuple[int, int, str | None]
+
+
 @dataclass(frozen=True, slots=True)
 class _Hit:
     first: int  # first token index
@@ -203,6 +208,7 @@ class BrandMatcher:
             rest = rest[1:]
         self.place: tuple[str, ...] = tuple(rest) or (words[-1],)
         self.kind_forms = frozenset({self.kind, self.kind + "s", self.kind + "x"})
+        self._tolerances: dict[str, int] = {}
         self._kind_tolerance = 1 if len(self.kind) >= 5 else 0
         self._kind_typos = (
             _one_edit(self.kind) | _one_edit(self.kind + "s")
@@ -211,8 +217,9 @@ class BrandMatcher:
         )
         self.aliases = [p for p in map(_Phrase.of, aliases) if p]
         self._alias_gates = [self._first_word_gate(p.words) for p in self.aliases]
-        self._alias_cache: dict[int, list[tuple[_Phrase, int, int, str | None]]] = {}
+        self._alias_cache: dict[int, list[tuple[_Phrase, _Gate]]] = {}
         self.exclusions = [p for p in map(_Phrase.of, exclude) if p]
+        self._exclusion_gates = [self._first_word_gate(p.words) for p in self.exclusions]
         self._handle_patterns: list[tuple[re.Pattern[str], str, str, int]] = []
         self._handle_anchors: set[str] = set()
         self._pattern_anchors: list[str] = []
@@ -245,9 +252,10 @@ class BrandMatcher:
                     containing.append((anchor.encode("ascii"), at, self._checks[anchor]))
             self._window_spec.append((small.encode("ascii"), before, after))
             self._containing.append(containing)
+        self._anchor_bytes = [anchor for anchor, _, _ in self._window_spec]
         self._kind_bytes = frozenset(w.encode() for w in self.kind_forms | self._kind_typos)
 
-    def _first_word_gate(self, words: Sequence[str]) -> tuple[int, int, str | None]:
+    def _first_word_gate(self, words: Sequence[str]) -> _Gate:
         """A cheap test of the token an alias may start with: its length bounds (a
         connector or a word cut at a line end can only be shorter, hence the low
         bound of 1) and, for a word taken exactly, the word it must begin."""
@@ -261,8 +269,12 @@ class BrandMatcher:
 
     def _tolerance(self, word: str) -> int:
         """Typos tolerated in a word of an alias or exclusion: only in the place's
-        words and in long words."""
-        return max_edits(word) if word in self.place or len(word) >= 8 else 0
+        words and in long words (cached)."""
+        tolerance = self._tolerances.get(word)
+        if tolerance is None:
+            tolerance = max_edits(word) if word in self.place or len(word) >= 8 else 0
+            self._tolerances[word] = tolerance
+        return tolerance
 
     @classmethod
     def from_brand(cls, brand: object) -> BrandMatcher:
@@ -388,11 +400,13 @@ class BrandMatcher:
         elif SPLIT in aligned:  # a soft hyphen, æ, ß…
             loose = loose_fold(text)
         hits = []
-        for spec, (anchor, _, _) in enumerate(self._window_spec):
+        for spec, anchor in enumerate(self._anchor_bytes):
             position = aligned.find(anchor)
             while position != -1:
                 hits.append((spec, position))
                 position = aligned.find(anchor, position + len(anchor))
+        if not hits and loose is None:
+            return None  # most texts end here
         if loose is not None and any(
             loose.count(anchor) > aligned.count(anchor) for anchor, _, _ in self._window_spec
         ):
@@ -460,10 +474,10 @@ class BrandMatcher:
         # and only the rules each anchor may start are tried.
         doc = self._folded(text)
         if doc is None:
-            return MatchResult()
+            return _NO_MATCH
         found = list(self._find(doc, self._starts(doc)))
         if not found:
-            return MatchResult()
+            return _NO_MATCH
         excluded = self._excluded_ranges(doc, found)
         kept = [f for f in found if not any(f.start < e and s < f.end for s, e, _ in excluded)]
         spans = []
@@ -506,11 +520,8 @@ class BrandMatcher:
                     yield from self._after_place(doc, place)
             if flags >= _ALIAS:
                 word = words[index]
-                size = len(word)
-                for phrase, low, high, exact in self._flagged_aliases(flags):
-                    if not low <= size <= high or (
-                        exact is not None and not exact.startswith(word)
-                    ):
+                for phrase, gate in self._flagged_aliases(flags):
+                    if not _opens(gate, word):
                         continue  # the first word cannot be it
                     hit = self._phrase_at(doc, index, phrase.words)
                     if hit is not None:
@@ -537,13 +548,13 @@ class BrandMatcher:
             max(50, score - 5 * hit.edits),
         )
 
-    def _flagged_aliases(self, flags: int) -> list[tuple[_Phrase, int, int, str | None]]:
+    def _flagged_aliases(self, flags: int) -> list[tuple[_Phrase, _Gate]]:
         """The aliases whose flags are set, each with its first-word gate (cached)."""
         bits = flags // _ALIAS
         aliases = self._alias_cache.get(bits)
         if aliases is None:
             aliases = self._alias_cache[bits] = [
-                (phrase, *gate)
+                (phrase, gate)
                 for number, (phrase, gate) in enumerate(
                     zip(self.aliases, self._alias_gates, strict=True)
                 )
@@ -685,13 +696,16 @@ class BrandMatcher:
         """Exclusion phrases that overlap one of ``found`` (only those are looked for)."""
         starts = doc.starts
         ranges = []
-        for phrase in self.exclusions:
+        words = doc.words
+        for phrase, gate in zip(self.exclusions, self._exclusion_gates, strict=True):
             indices: set[int] = set()
             for item in found:
                 first = bisect.bisect_right(starts, item.start) - 1
                 last = bisect.bisect_left(starts, item.end) - 1
                 indices.update(range(max(0, first - len(phrase.words) - 2), last + 1))
             for index in sorted(indices):
+                if not _opens(gate, words[index]):
+                    continue
                 hit = self._phrase_at(doc, index, phrase.words)
                 if hit is not None:
                     start, end = doc.starts[hit.first], doc.ends[hit.last]
@@ -729,6 +743,12 @@ class BrandMatcher:
         return None
 
 
+def _opens(gate: _Gate, word: str) -> bool:
+    """Can a phrase with this first-word ``gate`` start at the token ``word``?"""
+    low, high, exact = gate
+    return low <= len(word) <= high and (exact is None or exact.startswith(word))
+
+
 def _one_edit(word: str) -> frozenset[str]:
     """Every token one edit (OSA) away from ``word``: a letter missing, added,
     wrong, or two neighbours swapped."""
@@ -761,6 +781,9 @@ def _merge(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
         else:
             merged.append([start, end])
     return [(start, end) for start, end in merged]
+
+
+_NO_MATCH = MatchResult()
 
 
 def _original(doc: _Text, start: int, end: int) -> str:
