@@ -36,12 +36,11 @@ from matchers.base import MatchResult, Span
 from matchers.normalize import (
     SPLIT,
     Folded,
+    byte_fold,
     fold,
     fold_plain,
     fold_windows,
-    latin1_fold,
     loose_fold,
-    replacing_fold,
     word_edge,
 )
 
@@ -386,18 +385,17 @@ class BrandMatcher:
 
         Anchors are found in a byte fold of the text, at C speed (most texts stop
         there); the windows around them are then cut from that same byte fold
-        when it is exact (a Latin-1 text), else folded one by one.
+        when it is exact there, else folded one by one.
         """
         if not self._window_spec:  # anchors beyond ASCII: fold it all
             return self._folded_whole(text)
-        aligned = latin1_fold(text)
+        aligned, known = byte_fold(text)
         loose = None
-        if aligned is None:  # a character beyond Latin-1 (’, œ, —…)
+        if not known:  # a character with no byte of its own (ā, ＣＥＧＥＰ, emoji…)
             loose = loose_fold(text)
-            if not any(anchor in loose for anchor, _, _ in self._window_spec):
+            if not any(anchor in loose for anchor in self._anchor_bytes):
                 return None
-            aligned = replacing_fold(text)
-        elif SPLIT in aligned:  # a soft hyphen, æ, ß…
+        elif SPLIT in aligned:  # a soft hyphen, œ, æ, ß…
             loose = loose_fold(text)
         hits = []
         for spec, anchor in enumerate(self._anchor_bytes):
@@ -411,25 +409,29 @@ class BrandMatcher:
             loose.count(anchor) > aligned.count(anchor) for anchor, _, _ in self._window_spec
         ):
             return self._folded_whole(text)  # an anchor written across a soft hyphen…
-        if not hits or not self._worth_folding(aligned, loose, hits):
+        if not hits or not self._worth_folding(aligned, known, loose, hits):
             return None
         spans = []
         for spec, position in hits:
             anchor, before, after = self._window_spec[spec]
             spans.append((position - before, position + len(anchor) + after))
         windows = _merge(spans, text)
-        if loose is None:
+        if loose is None or not any(
+            SPLIT in aligned[start:end] or (not known and b"?" in aligned[start:end])
+            for start, end in windows
+        ):  # the byte fold reads as the exact fold there
             return _Text(text, Folded(aligned.decode("latin-1"), None).pick(windows))
         return _Text(text, fold_windows(text, windows))
 
     def _worth_folding(
-        self, aligned: bytes, loose: bytes | None, hits: list[tuple[int, int]]
+        self, aligned: bytes, known: bool, loose: bytes | None, hits: list[tuple[int, int]]
     ) -> bool:
         """A quick, conservative look at the bytes around the anchors found: may any
         rule match there? (False only when none can: the city alone, mostly.)
 
-        ``loose`` (see :func:`loose_fold`) is given when ``aligned`` has bytes
-        standing for characters beyond Latin-1 or folding to two letters.
+        ``known`` tells whether every character of the text had a byte of its own
+        in ``aligned`` (else some are ``?``); ``loose`` (see :func:`loose_fold`) is
+        given when some did not, or fold to nothing or to two letters.
         """
         if _CUT_BYTES.search(aligned):
             return True  # a word cut at a line end may hide anything
@@ -442,23 +444,23 @@ class BrandMatcher:
                     if loose is None:
                         continue
                     near = aligned[start : start + len(anchor) + 8]
-                    if b"?" not in near and SPLIT not in near:
+                    if SPLIT not in near and (known or b"?" not in near):
                         continue  # else a removed character may be inside the anchor
                 for check in checks:
                     if check is None:
                         return True
                     if check is _KIND_BEFORE:
-                        if self._kind_before(aligned, start):
+                        if self._kind_before(aligned, known, start):
                             return True
                     elif all(word in (loose or aligned) for word in check):
                         return True
         return False
 
-    def _kind_before(self, aligned: bytes, position: int) -> bool:
+    def _kind_before(self, aligned: bytes, known: bool, position: int) -> bool:
         """May one of the three words before ``position`` be a misspelt kind word?"""
         before = aligned[max(0, position - 64) : position]
-        if b"?" in before or SPLIT in before:
-            return True  # a character beyond Latin-1 or one folding to two letters
+        if SPLIT in before or (not known and b"?" in before):
+            return True  # a character folding to two letters, or one with no byte
         return any(word in self._kind_bytes for word in _WORD_BYTES.findall(before)[-3:])
 
     def _folded_whole(self, text: str) -> _Text | None:
@@ -472,7 +474,10 @@ class BrandMatcher:
         # Anchors are looked for in a byte fold of the text (most texts stop
         # there); only the windows around them are folded exactly, with offsets,
         # and only the rules each anchor may start are tried.
-        doc = self._folded(text)
+        return self._judge(text, self._folded(text))
+
+    def _judge(self, text: str, doc: _Text | None) -> MatchResult:
+        """The verdict on ``text``, folded as ``doc``."""
         if doc is None:
             return _NO_MATCH
         found = list(self._find(doc, self._starts(doc)))

@@ -142,60 +142,96 @@ _QUICK_REPLACE = (
 
 SPLIT = 0  # byte standing for a character whose fold is not one character
 SYMBOL = 1  # byte standing for a character folded to itself, neither letter nor space
+_SEPARATORS = frozenset(" \t\n'-,")  # the characters the rules read between words
 
 
 def _byte_table() -> tuple[bytes, bytes]:
-    """Latin-1 byte -> the byte of its fold, and the bytes that fold to zero or two
-    letters. On a text without those, the bytes read as :func:`fold` does, except
-    that « » © °… all become :data:`SYMBOL` (no rule reads them)."""
+    """Latin-1 byte -> the byte of its character's fold, and the bytes that fold to
+    no character or to more than one with a letter or a separator in it.
+
+    On a text without those bytes, the folded bytes read as :func:`fold` does,
+    except that « » © °…, which no rule reads, all become :data:`SYMBOL`.
+    """
     table = bytearray(256)
     for byte in range(256):
         char = chr(byte)
         folded = char.lower() if byte < 0x80 and not _NEEDS_FOLDING.match(char) else fold_char(char)
-        if len(folded) != 1:
-            table[byte] = SPLIT  # soft hyphen, æ, ß, ¼…
-        elif folded.isascii():
+        if len(folded) == 1 and folded.isascii():
             table[byte] = ord(folded)
+        elif not folded or any(c.isalnum() or c in _SEPARATORS for c in folded):
+            table[byte] = SPLIT  # soft hyphen, æ, ß, ¼…
         else:
             table[byte] = SYMBOL
     table[SPLIT] = table[SYMBOL] = SYMBOL  # so that SPLIT only ever stands for one of those
     return bytes(table), bytes(b for b in range(256) if table[b] == SPLIT)
 
 
-_BYTE_TABLE, _SPLIT_BYTES = _byte_table()
-_SPECIAL_BEYOND = tuple((c, r) for c, r in _SPECIAL.items() if len(r) > 1 or ord(c) > 0xFF)
+_LATIN1_TABLE, _LATIN1_SPLIT = _byte_table()
+# The characters beyond Latin-1 of everyday French text, each with a Latin-1
+# stand-in that folds alike: a separator, a symbol no rule reads, or (œ) a
+# character standing for two letters.
+_STAND_INS = {
+    "\u2019": "'",
+    "\u2018": "'",
+    "\u201c": "\x01",
+    "\u201d": "\x01",
+    "\u2013": "\x01",
+    "\u2014": "\x01",
+    "\u2026": "\x01",
+    "\u20ac": "\x01",
+    "\u202f": " ",
+    "\u2009": " ",
+    "œ": "\xad",
+    "Œ": "\xad",
+}
+_SPELLED_OUT = tuple((c, r) for c, r in _SPECIAL.items() if len(r) > 1 or ord(c) > 0xFF)
+# beyond Latin-1 and the General Punctuation block (’ “ ” – — … and zero-width spaces)
+_BEYOND_PUNCTUATION = re.compile("[^\x00-\xff\u2000-\u206f]")
 
 
-def latin1_fold(text: str) -> bytes | None:
-    """One folded byte per character of ``text`` (C speed); None when ``text`` has a
-    character beyond Latin-1 (see :func:`replacing_fold`).
+def _latin1(text: str) -> bytes | None:
+    """``text`` in Latin-1, everyday characters beyond it replaced by their
+    stand-ins (one for one, so positions hold); None if others are left."""
+    while True:
+        try:
+            return text.encode("latin-1")
+        except UnicodeEncodeError as error:
+            stand_in = _STAND_INS.get(text[error.start])
+            if stand_in is None:
+                return None
+            text = text.replace(text[error.start], stand_in)
+
+
+def byte_fold(text: str) -> tuple[bytes, bool]:
+    """One folded byte per character of ``text`` (C speed), and whether each
+    character had a byte of its own (Latin-1, or ’ “ ” – — … and the like).
 
     A position in the bytes is a position in ``text``, so ASCII anchors found
-    here locate the windows worth folding exactly. Characters folding to zero
-    or two letters become :data:`SPLIT`: an anchor written across one of them
-    is only seen by :func:`loose_fold`.
+    here locate the windows worth folding. Other characters become ``?``, and
+    those folding to nothing or to more than one character :data:`SPLIT`: an
+    anchor written across one of them is only seen by :func:`loose_fold`.
     """
-    try:
-        return text.encode("latin-1").translate(_BYTE_TABLE)
-    except UnicodeEncodeError:
-        return None
-
-
-def replacing_fold(text: str) -> bytes:
-    """:func:`latin1_fold` for any text: characters beyond Latin-1 become ``?``."""
-    return text.encode("latin-1", "replace").translate(_BYTE_TABLE)
+    encoded = _latin1(text)
+    if encoded is not None:
+        return encoded.translate(_LATIN1_TABLE), True
+    return text.encode("latin-1", "replace").translate(_LATIN1_TABLE), False
 
 
 def loose_fold(text: str) -> bytes:
-    """The folded bytes with every character beyond Latin-1 and every :data:`SPLIT`
-    dropped (œ, æ, ß, ł spelled out first), so a word cut by a soft hyphen or a
-    zero-width space is whole again. Positions do not match ``text``: for a
-    yes/no anchor check only. A letter beyond Latin-1 with no spelled-out form
-    ("ā") vanishes, so a misspelling of the brand with it is not looked for."""
-    for char, replacement in _SPECIAL_BEYOND:
+    """The folded bytes with every character that folds to nothing dropped, so a
+    word cut by a soft hyphen or a zero-width space is whole again; œ, æ, ß, ł are
+    spelled out and, when the text has characters beyond Latin-1 other than
+    punctuation (ＣＥＧＥＰ, ā, emoji…), they are decomposed (NFKD) first. Positions
+    do not match ``text``: for a yes/no anchor check only."""
+    for char, replacement in _SPELLED_OUT:
         if char in text:
             text = text.replace(char, replacement)
-    return text.encode("latin-1", "ignore").translate(_BYTE_TABLE, _SPLIT_BYTES)
+    encoded = _latin1(text)
+    if encoded is None:
+        if _BEYOND_PUNCTUATION.search(text):
+            text = unicodedata.normalize("NFKD", text)
+        encoded = text.encode("latin-1", "ignore")
+    return encoded.translate(_LATIN1_TABLE, _LATIN1_SPLIT)
 
 
 def word_edge(char: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,75 @@ def test_match_cli_file_mode_and_explanation(tmp_path: Path) -> None:
     source.write_text("pas du json\n", encoding="utf-8")
     bad = run_veille("match", "--file", str(source), cwd=tmp_path)
     assert bad.code == 2 and "ligne 1" in bad.err and "Traceback" not in bad.err
+
+
+NOISE = [
+    "\u2019",
+    "\u200b",
+    "\u00ad",
+    "œ",
+    "«\u00a0",
+    "\u2014",
+    "\n",
+    "  ",
+    "ß",
+    "æ",
+    "ā",
+    "e\u0301",
+]
+
+
+def test_fast_path_agrees_with_folding_the_whole_text(matcher: BrandMatcher) -> None:
+    """The byte prefilter, the windows and the quick look before folding only save
+    time: on texts full of characters that fold oddly (soft hyphens and zero-width
+    spaces inside words, ligatures, letters beyond Latin-1, combining accents,
+    curly apostrophes) they give exactly what folding the whole text gives."""
+    rng = random.Random(5)
+    pieces = [case["text"] for case in CASES["mentions"]] + CASES["non_mentions"]
+    filler = "Le conseil municipal a adopté le budget. " * 4
+    compared = matched = 0
+    for _ in range(1500):
+        chars = list(rng.choice(pieces))
+        for _ in range(rng.randint(0, 3)):
+            chars.insert(rng.randrange(len(chars) + 1), rng.choice(NOISE))
+        text = filler[: rng.randint(0, len(filler))] + "".join(chars) + filler[: rng.randint(0, 80)]
+        if rng.random() < 0.3:  # a second mention far away: two windows
+            text += filler * 3 + "Au Cégep de Drummondville."
+        fast = matcher.match(text)
+        assert fast == matcher._judge(text, matcher._folded_whole(text)), text
+        compared += 1
+        matched += fast.matched
+        for span in fast.spans:
+            assert text[span.start : span.end] == span.text
+    assert compared == 1500 and 300 < matched < 1500
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # each hides both anchors ("cegep", "drumm") from the byte fold
+        "Au Cé\u200bgep de Drum\u00admondville hier",  # zero-width space, soft hyphen
+        "Au CE\u0301GEP DE DRU\u200bMMONDVILLE hier",  # combining accent
+        "ＣＥＧＥＰ DE DRU\u00adMMONDVILLE",  # full-width letters
+        "L’équipe du Collège d’enseignement général et professionnel de Drum\u00admondville",
+        "Bravo au cœur du Cégep de Drummondville — encore",
+    ],
+)
+def test_characters_that_fold_oddly_do_not_hide_the_name(matcher: BrandMatcher, text: str) -> None:
+    result = matcher.match(text)
+    assert result.matched
+    assert all(text[s.start : s.end] == s.text for s in result.spans)
+
+
+def test_spans_of_far_apart_mentions_point_into_the_original(matcher: BrandMatcher) -> None:
+    filler = "Rien à signaler dans ce paragraphe, vraiment rien du tout. " * 20
+    text = (
+        "Cégep de Drummondville. " + filler + "« cegep drummonville » " + filler + "@CegepDrummond"
+    )
+    spans = matcher.match(text).spans
+    assert [s.text for s in spans] == [
+        "Cégep de Drummondville",
+        "cegep drummonville",
+        "@CegepDrummond",
+    ]
+    assert [s.start for s in spans] == [0, text.index("cegep"), text.index("@Cegep")]
