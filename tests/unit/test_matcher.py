@@ -170,6 +170,10 @@ def test_match_cli_file_mode_and_explanation(tmp_path: Path) -> None:
 
 NOISE = [
     "\u2019",
+    "\u2026",
+    "\u202f",
+    "\u201c",
+    "\uff23",
     "\u200b",
     "\u00ad",
     "œ",
