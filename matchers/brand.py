@@ -17,9 +17,22 @@ drummondvillois"), ``brand.handles`` add @handles, #hashtags and web domains
 (e-mail addresses at them included), and ``brand.exclude`` lists phrases that
 cancel any match they overlap — never the whole text.
 
-Matching folds the text once (see :mod:`matchers.normalize`), splits it into
-word tokens and compares tokens, so "cégep" and "Drummondville" in the same
-text but not side by side are never a match.
+Matching compares word tokens of the folded text (see :mod:`matchers.normalize`),
+so "cégep" and "Drummondville" in the same text but not side by side are never
+a match. To be fast, it never folds a whole text character by character:
+
+1. the text becomes one folded byte per character (C speed), where the few
+   *anchors* every match contains ("cegep", "drumm"…) are looked for — most
+   texts stop here;
+2. a quick look at the bytes around each anchor tells whether any rule could
+   match there (the city alone, with no misspelt kind word before it, stops);
+3. only windows around the anchors are tokenised — cut from the byte fold,
+   which reads as the exact fold there, else folded with offsets — and at each
+   token only the rules its anchor may start are tried;
+4. characters that fold oddly (soft hyphens and zero-width spaces inside
+   words, letters beyond Latin-1) send the text to the exact fold of the whole
+   text whenever they might hide an anchor, so the result is always the one
+   folding the whole text gives (a test checks it).
 """
 
 from __future__ import annotations
@@ -84,6 +97,7 @@ def max_edits(word: str) -> int:
 # (nothing more), _KIND_BEFORE (a word that may be a misspelt kind word before
 # it) or the words an alias takes exactly (all somewhere in the text).
 _KIND_BEFORE = (b"kind before",)
+_KIND_NEAR = (b"kind near",)  # a word of the place or of an alias near the kind word
 _Check = tuple[bytes, ...] | None
 
 
@@ -253,6 +267,18 @@ class BrandMatcher:
             self._containing.append(containing)
         self._anchor_bytes = [anchor for anchor, _, _ in self._window_spec]
         self._kind_bytes = frozenset(w.encode() for w in self.kind_forms | self._kind_typos)
+        self._kind_bytes_exact = self.kind.encode()
+        near: dict[bytes, int] = {w.encode(): max_edits(w) for w in self.place}
+        kind_aliases = [p.words for p in self.aliases if self.kind in p.words]
+        for phrase_words in kind_aliases:
+            near.update((w.encode(), t) for w, t in self._near_targets(phrase_words))
+        # by length: the targets a word of that length may be within tolerance of
+        self._targets: dict[int, list[tuple[bytes, int]]] = {}
+        for target, tolerance in near.items():
+            for size in range(len(target) - tolerance, len(target) + tolerance + 1):
+                self._targets.setdefault(size, []).append((target, tolerance))
+        self._words_before = len(self.place) + 2
+        self._words_after = max([len(self.place) + 2, *(len(w) for w in kind_aliases)])
 
     def _first_word_gate(self, words: Sequence[str]) -> _Gate:
         """A cheap test of the token an alias may start with: its length bounds (a
@@ -320,10 +346,13 @@ class BrandMatcher:
         def add(anchor: str, flags: int, first: int, last: int = 0, check: _Check = None) -> None:
             if anchor:
                 anchors.setdefault(anchor, []).append((flags, first, last))
-                self._checks[anchor] = (*self._checks.get(anchor, ()), check)
+                checks = self._checks.get(anchor, ())
+                if check not in checks:  # the same check twice tells nothing more
+                    self._checks[anchor] = (*checks, check)
 
-        add(self.kind, _KIND | _BARE, 0)  # "cégep de …", "cégeps de … et de …", #cegepdrummond
-        add(self.kind, _PLACE, -len(self.place) - 2, -1)  # "Drummondville's CEGEP"
+        # "cégep de …", "cégeps de … et de …", #cegepdrummond
+        add(self.kind, _KIND | _BARE, 0, 0, _KIND_NEAR)
+        add(self.kind, _PLACE, -len(self.place) - 2, -1, _KIND_NEAR)  # "Drummondville's CEGEP"
         # "Cgep de Drummondville": a misspelt kind word, two connectors between
         add(self.place[0], _KIND, -3, -1, _KIND_BEFORE)
         for number, phrase in enumerate(self.aliases):
@@ -334,12 +363,17 @@ class BrandMatcher:
                 anchor = self.place[0][:5]
             else:
                 anchor = max(phrase.words, key=len)[:5]
-            exact = tuple(
-                word.encode()
-                for word in phrase.words
-                if len(word) >= 4 and word not in CONNECTORS and not self._tolerance(word)
-            )
-            add(anchor, _ALIAS << number, -len(phrase.words), 0, exact or None)
+            check: _Check
+            if anchor == self.kind:  # its other words are looked for near the kind word
+                check = _KIND_NEAR if self._near_targets(phrase.words) else None
+            else:  # the words it takes exactly must be somewhere in the text
+                exact = [
+                    word.encode()
+                    for word in phrase.words
+                    if len(word) >= 4 and word not in CONNECTORS and not self._tolerance(word)
+                ]
+                check = tuple(exact) or None
+            add(anchor, _ALIAS << number, -len(phrase.words), 0, check)
         for anchor in self._handle_anchors:
             add(anchor, _BARE, 0)
         for body in self._bare_handles:
@@ -452,8 +486,41 @@ class BrandMatcher:
                     if check is _KIND_BEFORE:
                         if self._kind_before(aligned, known, start):
                             return True
+                    elif check is _KIND_NEAR:
+                        if self._kind_near(aligned, known, start):
+                            return True
                     elif all(word in (loose or aligned) for word in check):
                         return True
+        return False
+
+    def _near_targets(self, words: Sequence[str]) -> list[tuple[str, int]]:
+        """The words of a phrase, beyond the kind word and connectors, that a match
+        needs near the kind word, each with the typos it tolerates."""
+        return [
+            (word, self._tolerance(word))
+            for word in words
+            if word != self.kind and word not in CONNECTORS
+        ]
+
+    def _kind_near(self, aligned: bytes, known: bool, position: int) -> bool:
+        """May a rule match around the kind word at ``position``? Only a plural, a
+        longer word (a handle…) or a word of the place or of an alias near a
+        singular kind word lets one."""
+        start = max(0, position - 72)
+        around = aligned[start : position + 12 * self._words_after + 24]
+        if SPLIT in around or (not known and b"?" in around):
+            return True  # a character folding to two letters, or one with no byte
+        words = _WORD_BYTES.findall(around[: position - start])
+        after = _WORD_BYTES.findall(around, position - start)
+        if not after or after[0] != self._kind_bytes_exact:
+            return True
+        for word in (*words[-self._words_before :], *after[1 : 1 + self._words_after]):
+            for target, tolerance in self._targets.get(len(word), ()):
+                if (
+                    word == target
+                    or OSA.distance(word, target, score_cutoff=tolerance) <= tolerance
+                ):
+                    return True
         return False
 
     def _kind_before(self, aligned: bytes, known: bool, position: int) -> bool:
