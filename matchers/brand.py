@@ -233,6 +233,7 @@ class BrandMatcher:
         self._alias_cache: dict[int, list[tuple[_Phrase, _Gate]]] = {}
         self.exclusions = [p for p in map(_Phrase.of, exclude) if p]
         self._exclusion_gates = [self._first_word_gate(p.words) for p in self.exclusions]
+        self._exclusion_needs = [self._exact_words(p.words) for p in self.exclusions]
         self._handle_patterns: list[tuple[re.Pattern[str], str, str, int]] = []
         self._handle_anchors: set[str] = set()
         self._pattern_anchors: list[str] = []
@@ -367,12 +368,7 @@ class BrandMatcher:
             if anchor == self.kind:  # its other words are looked for near the kind word
                 check = _KIND_NEAR if self._near_targets(phrase.words) else None
             else:  # the words it takes exactly must be somewhere in the text
-                exact = [
-                    word.encode()
-                    for word in phrase.words
-                    if len(word) >= 4 and word not in CONNECTORS and not self._tolerance(word)
-                ]
-                check = tuple(exact) or None
+                check = tuple(word.encode() for word in self._exact_words(phrase.words)) or None
             add(anchor, _ALIAS << number, -len(phrase.words), 0, check)
         for anchor in self._handle_anchors:
             add(anchor, _BARE, 0)
@@ -492,6 +488,15 @@ class BrandMatcher:
                     elif all(word in (loose or aligned) for word in check):
                         return True
         return False
+
+    def _exact_words(self, words: Sequence[str]) -> tuple[str, ...]:
+        """The words of a phrase any match of it contains as they are (no typo
+        tolerated, not an optional connector), four letters or more."""
+        return tuple(
+            word
+            for word in words
+            if len(word) >= 4 and word not in CONNECTORS and not self._tolerance(word)
+        )
 
     def _near_targets(self, words: Sequence[str]) -> list[tuple[str, int]]:
         """The words of a phrase, beyond the kind word and connectors, that a match
@@ -769,7 +774,13 @@ class BrandMatcher:
         starts = doc.starts
         ranges = []
         words = doc.words
-        for phrase, gate in zip(self.exclusions, self._exclusion_gates, strict=True):
+        text = doc.folded.text
+        cut = _CUT_WORD.search(text) is not None
+        for phrase, gate, needs in zip(
+            self.exclusions, self._exclusion_gates, self._exclusion_needs, strict=True
+        ):
+            if not cut and not all(word in text for word in needs):
+                continue  # a word it takes exactly is missing
             indices: set[int] = set()
             for item in found:
                 first = bisect.bisect_right(starts, item.start) - 1
