@@ -261,12 +261,12 @@ def fold_windows(text: str, windows: Sequence[tuple[int, int]]) -> Folded:
 
 
 def quick_fold(text: str) -> str:
-    """A fast fold without offsets (C-level), for prefiltering only.
+    """A fast fold without offsets (C-level), for keys: the normalised titles of
+    the deduplication, the fingerprints of a page's paragraphs.
 
     It agrees with :func:`fold` on letters, digits, apostrophes, hyphens and
     spaces; other non-ASCII symbols are dropped instead of kept, so it may
-    join words that ``fold`` keeps apart — acceptable for a prefilter, whose
-    positives are always confirmed on the exact fold.
+    join words that ``fold`` keeps apart (never a problem for a key).
     """
     if not text.isascii():
         for char, replacement in _QUICK_REPLACE:
