@@ -223,11 +223,12 @@ def main() -> None:
         f"rounds: {', '.join(f'{r:.2f}' for r in to_floor)})"
     )
     # Most French web text has typographic apostrophes, which take veille off the
-    # Latin-1 path: the same corpus with ’ for ' shows what that costs.
-    curly = [document.replace("'", "\u2019") for document in documents]
-    typographic = measure("", curly, labels, methods["veille BrandMatcher"])
+    # Latin-1 path: a fifth of the corpus with ’ for ' shows what that costs.
+    share = len(documents) // 5
+    curly = [document.replace("'", "\u2019") for document in documents[:share]]
+    typographic = measure("", curly, labels[:share], methods["veille BrandMatcher"])
     print(
-        f"veille on the same corpus with ’ for ': {typographic['mbps']:.2f} MB/s, "
+        f"veille on a fifth of the corpus with ’ for ': {typographic['mbps']:.2f} MB/s, "
         f"recall {typographic['recall']:.3f}, {typographic['false']:.0f} false"
     )
     del curly
