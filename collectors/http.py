@@ -164,6 +164,22 @@ class HttpClient:
         follow_redirects: bool = True,
     ) -> Response:
         """GET ``url``; any status is returned, transport faults raise SourceError."""
+        return await self._request("GET", url, headers, None, follow_redirects)
+
+    async def post(
+        self, url: str, *, form: Mapping[str, str], headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """POST a form to ``url`` (no redirect followed); as :meth:`get` otherwise."""
+        return await self._request("POST", url, headers, form, False)
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        form: Mapping[str, str] | None,
+        follow_redirects: bool,
+    ) -> Response:
         if self._client is None or self._slots is None:
             raise RuntimeError("HttpClient used outside 'async with'")
         host = urlsplit(url).hostname or ""
@@ -174,7 +190,9 @@ class HttpClient:
             self.requests += 1
             try:
                 async with asyncio.timeout(total):
-                    return await self._fetch(url, headers or {}, limit, follow_redirects)
+                    return await self._fetch(
+                        method, url, headers or {}, form, limit, follow_redirects
+                    )
             except TimeoutError:
                 raise SourceError(f"délai dépassé ({total:g} s)") from None
             except httpx.TooManyRedirects:
@@ -189,11 +207,21 @@ class HttpClient:
                 raise SourceError(f"erreur réseau ({_short(exc)})") from None
 
     async def _fetch(
-        self, url: str, headers: Mapping[str, str], limit: int, follow_redirects: bool
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        form: Mapping[str, str] | None,
+        limit: int,
+        follow_redirects: bool,
     ) -> Response:
         assert self._client is not None
         async with self._client.stream(
-            "GET", url, headers=dict(headers), follow_redirects=follow_redirects
+            method,
+            url,
+            headers=dict(headers),
+            data=dict(form) if form is not None else None,
+            follow_redirects=follow_redirects,
         ) as response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
@@ -225,8 +253,15 @@ def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 
 def retry_after(headers: Mapping[str, str], default: float) -> float:
-    """Seconds asked by a Retry-After header (seconds or HTTP date), else ``default``."""
+    """Seconds asked by a Retry-After header (seconds or HTTP date), or by an
+    X-Ratelimit-Reset one (Reddit: seconds until the window resets), else ``default``."""
     value = headers.get("retry-after", "").strip()
+    if not value:
+        reset = headers.get("x-ratelimit-reset", "").strip()
+        try:
+            return max(0.0, float(reset)) if reset else default
+        except ValueError:
+            return default
     if value.isdigit():
         return float(value)
     if value:

@@ -12,6 +12,8 @@ Options (config.yaml)::
       fetch_full: false        # true: also fetch each result's page for its full text
       max_results: 100
       user_agent: "script:veille-cegep:1.0 (by /u/NOM)"   # optional, e.g. for Reddit
+      client_id_env: REDDIT_CLIENT_ID          # reddit only: OAuth "script" app, id and
+      client_secret_env: REDDIT_CLIENT_SECRET  # secret read from these variables
 
 A 429 or 503 answer honours Retry-After and backs off this source only. With
 ``fetch_full``, result links are untrusted: only public http(s) addresses are
@@ -21,6 +23,7 @@ fetched (see ``http.allow_private_links``).
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import replace
 from typing import ClassVar, Literal
 
@@ -28,8 +31,9 @@ from pydantic import Field, field_validator, model_validator
 
 from collectors.base import Collection, ConfiguredCollector, Item, SourceState
 from collectors.engines import ENGINES
+from collectors.engines.reddit import RedditToken
 from collectors.feed import check_http_url
-from collectors.http import HttpClient, retry_after, status_reason
+from collectors.http import HttpClient, Response, retry_after, status_reason
 from collectors.page import page_text
 from veille.config import SourceConfig
 from veille.errors import SourceError
@@ -40,7 +44,7 @@ FULL_TEXT_LIMIT = 20  # result pages fetched per visit at most
 ADVICE = {
     "reddit": {
         403: "Reddit refuse l'accès (adresse de centre de données ?) : espacez les visites "
-        "ou utilisez un compte OAuth",
+        "ou configurez OAuth (client_id_env, client_secret_env)",
         429: "Reddit limite le rythme : augmentez every",
     },
     "searxng": {
@@ -61,6 +65,8 @@ class SearchSource(SourceConfig):
     fetch_full: bool = False
     max_results: int = Field(default=100, ge=1, le=1000)
     user_agent: str | None = None  # e.g. Reddit's "<platform>:<app id>:<version> (by /u/name)"
+    client_id_env: str | None = None  # Reddit OAuth: names of environment variables,
+    client_secret_env: str | None = None  # never the values themselves
 
     @field_validator("url")
     @classmethod
@@ -72,6 +78,22 @@ class SearchSource(SourceConfig):
         if self.url is None and ENGINES[self.engine].default_base is None:
             raise ValueError(f"le moteur {self.engine} demande url: (l'adresse de l'instance)")
         return self
+
+    @model_validator(mode="after")
+    def _oauth_pair(self) -> SearchSource:
+        given = [self.client_id_env, self.client_secret_env]
+        if any(given) and self.engine != "reddit":
+            raise ValueError("client_id_env et client_secret_env ne servent qu'au moteur reddit")
+        if any(given) and not all(given):
+            raise ValueError("client_id_env et client_secret_env vont ensemble (OAuth Reddit)")
+        return self
+
+    def warnings(self) -> list[str]:
+        return [
+            f"la variable d'environnement {name} n'est pas définie dans cet environnement"
+            for name in (self.client_id_env, self.client_secret_env)
+            if name and not os.environ.get(name)
+        ]
 
 
 class SearchCollector(ConfiguredCollector[SearchSource]):
@@ -86,13 +108,19 @@ class SearchCollector(ConfiguredCollector[SearchSource]):
         base = options.url or self.engine.default_base
         assert base is not None
         self.base = base.rstrip("/")
+        self.token: RedditToken | None = None
+        if options.client_id_env and options.client_secret_env:
+            self.token = RedditToken(
+                base=self.base, id_env=options.client_id_env, secret_env=options.client_secret_env
+            )
+            self.base = self.token.api_base
 
     async def collect(self, client: HttpClient, state: SourceState) -> Collection:
         request = self.engine.request(self.options.query, self.options.params, self.base)
         headers = dict(request.headers)
         if self.options.user_agent:
             headers["User-Agent"] = self.options.user_agent
-        response = await client.get(request.url, headers=headers)
+        response = await self._get(client, request.url, headers)
         if response.status in (429, 503):
             wait = retry_after(response.headers, self.options.every.total_seconds())
             advice = ADVICE.get(self.engine.name, {}).get(response.status, "")
@@ -106,6 +134,19 @@ class SearchCollector(ConfiguredCollector[SearchSource]):
         if self.options.fetch_full:
             items = tuple(await self._full_texts(client, items))
         return Collection(items=items, warning=result.warning, bytes_received=len(response.content))
+
+    async def _get(self, client: HttpClient, url: str, headers: dict[str, str]) -> Response:
+        """GET, authorised when the source has an OAuth token; a token refused
+        (401: expired or revoked) is asked for again, once."""
+        if self.token is None:
+            return await client.get(url, headers=headers)
+        for attempt in range(2):
+            authorised = {**headers, **await self.token.headers(client, self.options.user_agent)}
+            response = await client.get(url, headers=authorised)
+            if response.status != 401 or attempt:
+                return response
+            self.token.forget()
+        return response
 
     async def _full_texts(self, client: HttpClient, items: tuple[Item, ...]) -> list[Item]:
         full = []

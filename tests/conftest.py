@@ -56,6 +56,8 @@ class Hit:
     path: str
     headers: dict[str, str]
     status: int
+    method: str = "GET"
+    body: bytes = b""
 
 
 class FeedServer:
@@ -77,6 +79,10 @@ class FeedServer:
 
             def do_GET(self) -> None:  # noqa: N802
                 server._answer(self)
+
+            def do_POST(self) -> None:  # noqa: N802
+                size = int(self.headers.get("Content-Length") or 0)
+                server._answer(self, self.rfile.read(size))
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -101,7 +107,7 @@ class FeedServer:
         with self._lock:
             return [h for h in self.hits if h.path.split("?")[0] == path]
 
-    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+    def _answer(self, handler: BaseHTTPRequestHandler, body: bytes = b"") -> None:
         path = handler.path
         with self._lock:
             self.started.append(path.split("?")[0])
@@ -156,7 +162,9 @@ class FeedServer:
             self._send(handler, route.status, route.body, route.content_type, extra)
         finally:
             with self._lock:
-                self.hits.append(Hit(path, dict(handler.headers.items()), status))
+                self.hits.append(
+                    Hit(path, dict(handler.headers.items()), status, handler.command, body)
+                )
 
     @staticmethod
     def _send(

@@ -169,6 +169,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         state = "" if source.enabled else " (désactivée)"
         every = every_text(source.every.total_seconds())
         print(f"  - {source.name} [{source.type}, toutes les {every}]{state} {where}")
+        for warning in source.warnings():
+            print(f"    Attention : {warning}.")
     digest = config.digest
     print(f"Résumé : chaque jour à {digest.at:%H:%M} ({digest.timezone}) à {', '.join(digest.to)}")
     if config.smtp is None:

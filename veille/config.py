@@ -190,6 +190,10 @@ class SourceConfig(BaseModel):
     enabled: bool = True
     stale_after: Duration = timedelta(days=30)  # 200 but nothing new for so long: a dead feed?
 
+    def warnings(self) -> list[str]:
+        """What ``veille check`` should point out about this source (in French)."""
+        return []
+
 
 class _Document(_Section):
     brand: BrandConfig

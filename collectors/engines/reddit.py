@@ -5,18 +5,33 @@ subreddit: ``params: {restrict_sr: "on"}`` with ``url:
 https://www.reddit.com/r/NOM``. Reddit asks for a descriptive User-Agent
 (``http.user_agent``) and answers 403/429 to data-centre addresses or bursts:
 the source then backs off and the reason says what to do.
+
+With a free OAuth "script" app (``client_id_env`` and ``client_secret_env``
+name the environment variables holding its id and secret), an application
+token is asked for at ``/api/v1/access_token`` (client credentials, basic
+auth), kept until it expires, and the search goes to ``oauth.reddit.com``
+with ``Authorization: bearer …``: 100 requests a minute instead of 10.
 """
 
 from __future__ import annotations
 
+import base64
+import os
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from collectors.base import Item
 from collectors.engines.base import SearchRequest, SearchResult, endpoint, load_json, unexpected
-from collectors.http import Response
+from collectors.http import HttpClient, Response, status_reason
 from collectors.text import html_to_text
+from veille.errors import SourceError
+
+PUBLIC_BASE = "https://www.reddit.com"
+OAUTH_BASE = "https://oauth.reddit.com"
+APPS_PAGE = "https://www.reddit.com/prefs/apps"
 
 
 class Reddit:
@@ -25,7 +40,8 @@ class Reddit:
 
     def request(self, query: str, params: Mapping[str, str], base: str) -> SearchRequest:
         defaults = {"sort": "new", "t": "week", "limit": "100", "raw_json": "1"}
-        return SearchRequest(endpoint(base, "/search.json", defaults, params, {"q": query}))
+        path = "/search" if base.startswith(OAUTH_BASE) else "/search.json"
+        return SearchRequest(endpoint(base, path, defaults, params, {"q": query}))
 
     def parse(self, response: Response, *, source: str, base: str) -> SearchResult:
         data = load_json(response, "Reddit")
@@ -33,7 +49,7 @@ class Reddit:
             children = data["data"]["children"]
         except (KeyError, TypeError):
             raise unexpected("Reddit") from None
-        site = "https://www.reddit.com" if "reddit.com" in base else base.split("/r/")[0]
+        site = PUBLIC_BASE if "reddit.com" in base else base.split("/r/")[0]
         items = []
         for child in children:
             post = child.get("data", {}) if isinstance(child, dict) else {}
@@ -54,3 +70,64 @@ class Reddit:
                 )
             )
         return SearchResult(tuple(items))
+
+
+class RedditToken:
+    """An application-only OAuth token, asked for when needed and kept until a
+    minute before it expires. The id and secret are read from the environment
+    at that moment and never written anywhere (logs and errors included)."""
+
+    def __init__(self, *, base: str, id_env: str, secret_env: str):
+        parts = urlsplit(base)
+        public = parts.hostname in ("reddit.com", "www.reddit.com")
+        origin = PUBLIC_BASE if public else f"{parts.scheme}://{parts.netloc}"
+        self.token_url = origin + "/api/v1/access_token"
+        # where the search goes once authorised: oauth.reddit.com, same path
+        self.api_base = OAUTH_BASE + parts.path.rstrip("/") if public else base
+        self.id_env = id_env
+        self.secret_env = secret_env
+        self._token: str | None = None
+        self._expires = 0.0
+
+    def forget(self) -> None:
+        self._token = None
+
+    async def headers(self, client: HttpClient, user_agent: str | None) -> dict[str, str]:
+        """The Authorization header, asking for a token first when none is valid."""
+        if self._token is None or time.monotonic() >= self._expires:
+            self._token, lifetime = await self._ask(client, user_agent)
+            self._expires = time.monotonic() + max(0.0, lifetime - 60)
+        return {"Authorization": f"bearer {self._token}"}
+
+    async def _ask(self, client: HttpClient, user_agent: str | None) -> tuple[str, float]:
+        values = []
+        for name in (self.id_env, self.secret_env):
+            value = os.environ.get(name, "")
+            if not value:
+                raise SourceError(
+                    f"la variable d'environnement {name} (OAuth Reddit) n'est pas définie"
+                )
+            values.append(value)
+        secret = base64.b64encode(":".join(values).encode()).decode("ascii")
+        headers = {"Authorization": f"Basic {secret}"}
+        if user_agent:
+            headers["User-Agent"] = user_agent
+        response = await client.post(
+            self.token_url, form={"grant_type": "client_credentials"}, headers=headers
+        )
+        if response.status in (401, 403):
+            raise SourceError(
+                f"Reddit refuse l'identification OAuth ({response.status}) : vérifiez "
+                f"{self.id_env} et {self.secret_env} (application « script » sur {APPS_PAGE})"
+            )
+        if response.status >= 400:
+            raise SourceError(f"jeton OAuth Reddit : {status_reason(response.status)}")
+        data = load_json(response, "Reddit (jeton OAuth)")
+        token = data.get("access_token") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise unexpected("Reddit (jeton OAuth)")
+        try:
+            lifetime = float(data.get("expires_in", 3600))
+        except (TypeError, ValueError):
+            lifetime = 3600.0
+        return token, lifetime
