@@ -246,6 +246,11 @@ class BrandMatcher:
         self._bare_handles = bare
         self._anchors = self._make_anchors()
         self._reach = {a: self._chars_around(a, uses) for a, uses in self._anchors.items()}
+        self._prepare_windows()
+        self._prepare_quick_look()
+
+    def _prepare_windows(self) -> None:
+        """The anchors to look for in the byte fold, with their windows."""
         # Finding an anchor that contains another is redundant: search the minimal
         # ones, with windows wide enough for every anchor that contains them.
         self._window_spec: list[tuple[bytes, int, int]] = []
@@ -267,6 +272,9 @@ class BrandMatcher:
             self._window_spec.append((small.encode("ascii"), before, after))
             self._containing.append(containing)
         self._anchor_bytes = [anchor for anchor, _, _ in self._window_spec]
+
+    def _prepare_quick_look(self) -> None:
+        """What :meth:`_worth_folding` compares the words near an anchor with."""
         self._kind_bytes = frozenset(w.encode() for w in self.kind_forms | self._kind_typos)
         self._kind_bytes_exact = self.kind.encode()
         near: dict[bytes, int] = {w.encode(): max_edits(w) for w in self.place}
