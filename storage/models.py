@@ -121,6 +121,8 @@ class MentionRow(Base):
     highlight_start: Mapped[int] = mapped_column(Integer, default=0)
     highlight_end: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(20), default="nouveau", index=True)
+    # set by `veille triage`: a rescan never puts a mention excluded by hand back
+    status_by_hand: Mapped[bool | None] = mapped_column(Boolean)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     alert_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id"), index=True)

@@ -546,12 +546,29 @@ class MentionStore:
                     )
                     created += 1
                 elif row is not None and mention is None and row.status != STATUS_EXCLUDED:
-                    row.status = STATUS_EXCLUDED
+                    row.status, row.status_by_hand = STATUS_EXCLUDED, False
                     excluded += 1
-                elif row is not None and mention is not None and row.status == STATUS_EXCLUDED:
+                elif (
+                    row is not None
+                    and mention is not None
+                    and row.status == STATUS_EXCLUDED
+                    and not row.status_by_hand  # a person's exclusion stands
+                ):
                     row.status = STATUS_NEW
                     restored += 1
         return created, excluded, restored
+
+    def set_status(self, ids: Sequence[int], status: str) -> list[int]:
+        """Triage by hand: give mentions ``ids`` this status. Returns the ids that
+        do not exist; then nothing is changed."""
+        with self._sessions.begin() as session:
+            rows = session.scalars(select(MentionRow).where(MentionRow.id.in_(ids))).all()
+            missing = sorted(set(ids) - {row.id for row in rows})
+            if missing:
+                return missing
+            for row in rows:
+                row.status, row.status_by_hand = status, True
+        return []
 
     def prune_items(self, *, before: datetime) -> int:
         """Forget items seen before ``before`` that are not mentions (mentions stay forever)."""

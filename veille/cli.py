@@ -31,7 +31,7 @@ from collectors.robots import RobotsPolicy
 from matchers import BrandMatcher
 from matchers.base import MatchResult
 from storage import MentionStore, open_database
-from storage.store import STATUSES, MentionRecord
+from storage.store import STATUS_EXCLUDED, STATUSES, MentionRecord
 from veille import __version__
 from veille.alerts import KeywordSpotter
 from veille.config import Config, config_path, load_config, parse_duration
@@ -340,9 +340,14 @@ def mention_json(mention: MentionRecord) -> dict[str, Any]:
     }
 
 
+def check_status(status: str) -> None:
+    if status not in STATUSES:
+        raise UsageError(f"statut inconnu « {status} » (statuts : {', '.join(STATUSES)})")
+
+
 def cmd_mentions(args: argparse.Namespace) -> int:
-    if args.status and args.status not in STATUSES:
-        raise UsageError(f"statut inconnu « {args.status} » (statuts : {', '.join(STATUSES)})")
+    if args.status:
+        check_status(args.status)
     config = read_config(args)
     since = parse_since(args.since, config.digest.zone) if args.since else None
     store = MentionStore(open_database(config.storage.url))
@@ -554,6 +559,26 @@ def cmd_rescan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_triage(args: argparse.Namespace) -> int:
+    check_status(args.status)
+    wrong = [value for value in args.ids if not value.isdigit()]
+    if wrong:
+        raise UsageError(f"numéro de mention invalide « {wrong[0]} » (voir veille mentions)")
+    config = read_config(args)
+    store = MentionStore(open_database(config.storage.url))
+    ids = sorted({int(value) for value in args.ids})
+    missing = store.set_status(ids, args.status)
+    if missing:
+        raise UsageError(
+            f"mention(s) introuvable(s) : {', '.join(map(str, missing))} "
+            "(rien n'a été changé ; voir veille mentions)"
+        )
+    print(f"{len(ids)} mention(s) marquée(s) « {args.status} ».")
+    if args.status == STATUS_EXCLUDED:
+        print("Une mention exclue n'entre dans aucun résumé et rescan ne la rétablit pas.")
+    return EXIT_OK
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
     target = folder / "config.yaml"
@@ -704,6 +729,11 @@ def build_parser() -> argparse.ArgumentParser:
     match = commands.add_parser("match", help="essayer le détecteur de mentions sur un texte")
     match.add_argument("text", nargs="?", help="le texte à analyser")
     match.add_argument("--file", help="fichier JSONL (un objet par ligne avec id et text)")
+    triage = commands.add_parser(
+        "triage", help="donner un statut à des mentions (traité, exclu, nouveau)"
+    )
+    triage.add_argument("ids", nargs="+", metavar="N°", help="numéros des mentions")
+    triage.add_argument("--status", required=True, help=f"statut ({', '.join(STATUSES)})")
     again = commands.add_parser(
         "rescan", help="analyser de nouveau les éléments déjà vus (après un changement de brand:)"
     )
@@ -724,6 +754,7 @@ COMMANDS = {
     "sources": cmd_sources,
     "match": cmd_match,
     "rescan": cmd_rescan,
+    "triage": cmd_triage,
     "init": cmd_init,
     "demo": cmd_demo,
 }

@@ -82,3 +82,57 @@ def test_old_text_and_old_items_are_pruned_and_not_judged(
     assert "0 élément(s) analysé(s)" in result.out
     statuses = {m["status"] for m in json.loads(veille("mentions", "--format", "json").out)}
     assert statuses == {"nouveau"}
+
+
+def test_triage_by_hand_keeps_an_excluded_mention_out_even_after_rescan(
+    feed_server: FeedServer, workspace: Workspace, veille
+) -> None:
+    feed_server.add_file("/express.xml", "express.xml")
+    workspace.write(
+        [{"name": "Journal", "type": "feed", "url": feed_server.url("/express.xml")}],
+        at="23:59",
+    )
+    assert veille("run").code == 0
+    found = {m["title"]: m for m in json.loads(veille("mentions", "--format", "json").out)}
+    wrong = found["Le Cégep de Drummondville dévoile son plan stratégique"]
+    done = found["Des étudiants conçoivent un prototype"]
+
+    excluded = veille("triage", str(wrong["id"]), "--status", "exclu")
+    handled = veille("triage", str(done["id"]), "--status", "traité")
+
+    assert excluded.code == 0 and "1 mention(s) marquée(s) « exclu »" in excluded.out
+    assert handled.code == 0
+    listed = json.loads(veille("mentions", "--status", "exclu", "--format", "json").out)
+    assert [m["id"] for m in listed] == [wrong["id"]]
+    dry = veille("digest", "--dry-run").out
+    assert "plan stratégique" not in dry and "conçoivent un prototype" in dry
+    # it still matches, but a person said no: rescan does not bring it back
+    assert "0 rétablie(s)" in veille("rescan").out
+    after = {m["id"]: m["status"] for m in json.loads(veille("mentions", "--format", "json").out)}
+    assert after[wrong["id"]] == "exclu" and after[done["id"]] == "traité"
+
+
+def test_triage_refuses_unknown_mentions_and_statuses_without_changing_anything(
+    feed_server: FeedServer, workspace: Workspace, veille
+) -> None:
+    feed_server.add_file("/express.xml", "express.xml")
+    workspace.write(
+        [{"name": "Journal", "type": "feed", "url": feed_server.url("/express.xml")}],
+        at="23:59",
+    )
+    assert veille("run").code == 0
+    first = json.loads(veille("mentions", "--format", "json").out)[0]["id"]
+
+    unknown = veille("triage", str(first), "9999", "--status", "exclu")
+    status = veille("triage", str(first), "--status", "poubelle")
+    number = veille("triage", "douze", "--status", "exclu")
+    missing = veille("triage", str(first))
+
+    for result in (unknown, status, number, missing):
+        assert result.code == 2 and "Traceback" not in result.err, result.err
+    assert "9999" in unknown.err and "rien n'a été changé" in unknown.err
+    assert "statut inconnu « poubelle »" in status.err
+    assert "« douze »" in number.err
+    assert "obligatoire" in missing.err
+    statuses = {m["status"] for m in json.loads(veille("mentions", "--format", "json").out)}
+    assert statuses == {"nouveau"}
