@@ -84,16 +84,21 @@ def test_old_text_and_old_items_are_pruned_and_not_judged(
     assert statuses == {"nouveau"}
 
 
-def test_triage_by_hand_keeps_an_excluded_mention_out_even_after_rescan(
-    feed_server: FeedServer, workspace: Workspace, veille
-) -> None:
+def _mentions_of_a_run(feed_server: FeedServer, workspace: Workspace, veille) -> list[dict]:
+    """One run on a newspaper feed; the mentions it stored."""
     feed_server.add_file("/express.xml", "express.xml")
     workspace.write(
         [{"name": "Journal", "type": "feed", "url": feed_server.url("/express.xml")}],
         at="23:59",
     )
     assert veille("run").code == 0
-    found = {m["title"]: m for m in json.loads(veille("mentions", "--format", "json").out)}
+    return json.loads(veille("mentions", "--format", "json").out)
+
+
+def test_triage_by_hand_keeps_an_excluded_mention_out_even_after_rescan(
+    feed_server: FeedServer, workspace: Workspace, veille
+) -> None:
+    found = {m["title"]: m for m in _mentions_of_a_run(feed_server, workspace, veille)}
     wrong = found["Le Cégep de Drummondville dévoile son plan stratégique"]
     done = found["Des étudiants conçoivent un prototype"]
 
@@ -115,13 +120,7 @@ def test_triage_by_hand_keeps_an_excluded_mention_out_even_after_rescan(
 def test_triage_refuses_unknown_mentions_and_statuses_without_changing_anything(
     feed_server: FeedServer, workspace: Workspace, veille
 ) -> None:
-    feed_server.add_file("/express.xml", "express.xml")
-    workspace.write(
-        [{"name": "Journal", "type": "feed", "url": feed_server.url("/express.xml")}],
-        at="23:59",
-    )
-    assert veille("run").code == 0
-    first = json.loads(veille("mentions", "--format", "json").out)[0]["id"]
+    first = _mentions_of_a_run(feed_server, workspace, veille)[0]["id"]
 
     unknown = veille("triage", str(first), "9999", "--status", "exclu")
     status = veille("triage", str(first), "--status", "poubelle")
