@@ -514,7 +514,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     print(f"Mention trouvée (score {result.score}).")
     for span in result.spans:
         print(
-            f"  « {span.text} » [{span.start}:{span.end}] — règle : {span.rule}, "
+            f"  « {' '.join(span.text.split())} » [{span.start}:{span.end}] — règle : {span.rule}, "
             f"forme : {span.form}, score {span.score}"
         )
     return EXIT_OK
