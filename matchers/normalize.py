@@ -12,7 +12,7 @@ import bisect
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 _REMOVED = {"\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u180e"}
@@ -82,21 +82,20 @@ class Folded:
         original text."""
         if len(ranges) == 1 and ranges[0] == (0, len(self.text)):
             return self
-        text = "\x00".join(self.text[start:end] for start, end in ranges)
-        if self.offsets is None and not self.shifts:
+        if self.offsets is None and not self.shifts:  # aligned: one shift a piece
             shifts = []
             length = 0
             for start, end in ranges:
                 shifts.append((length, start - length))
                 length += end - start + 1
+            text = "\x00".join(self.text[start:end] for start, end in ranges)
             return Folded(text, None, tuple(shifts))
-        positions = self.offsets or [self.original(i, i + 1)[0] for i in range(len(self.text))]
-        offsets: list[int] = []
-        for start, end in ranges:
-            if offsets:
-                offsets.append(positions[start])
-            offsets.extend(positions[start:end])
-        return Folded(text, tuple(offsets))
+        positions = self.offsets
+        if positions is None:
+            positions = tuple(self.original(i, i + 1)[0] for i in range(len(self.text)))
+        return _joined(
+            (self.text[start:end], positions[start:end], positions[start]) for start, end in ranges
+        )
 
 
 _ASCII_SPECIAL = re.compile(r"[`\r\x0b\x0c]")
@@ -245,18 +244,28 @@ def fold_windows(text: str, windows: Sequence[tuple[int, int]]) -> Folded:
     the whole ``text``."""
     if len(windows) == 1 and windows[0] == (0, len(text)):
         return fold(text)
+    pieces: list[tuple[str, Sequence[int], int]] = []
+    for start, end in windows:
+        piece = fold(text[start:end])
+        if piece.offsets is None:
+            pieces.append((piece.text, range(start, end), start))
+        else:
+            pieces.append((piece.text, [start + offset for offset in piece.offsets], start))
+    return _joined(pieces)
+
+
+def _joined(pieces: Iterable[tuple[str, Sequence[int], int]]) -> Folded:
+    """Folded pieces, each with the original index of each of its characters,
+    joined by a NUL that no rule reads as a word separator; the NUL points at the
+    original index given with the piece after it."""
     parts: list[str] = []
     offsets: list[int] = []
-    for start, end in windows:
+    for text, positions, at in pieces:
         if parts:
             parts.append("\x00")
-            offsets.append(start)
-        piece = fold(text[start:end])
-        parts.append(piece.text)
-        if piece.offsets is None:
-            offsets.extend(range(start, end))
-        else:
-            offsets.extend([start + offset for offset in piece.offsets])
+            offsets.append(at)
+        parts.append(text)
+        offsets.extend(positions)
     return Folded("".join(parts), tuple(offsets))
 
 
