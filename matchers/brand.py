@@ -453,8 +453,7 @@ class BrandMatcher:
             spans.append((position - before, position + len(anchor) + after))
         windows = _merge(spans, text)
         if loose is None or not any(
-            SPLIT in aligned[start:end] or (not known and b"?" in aligned[start:end])
-            for start, end in windows
+            _inexact(aligned[start:end], known) for start, end in windows
         ):  # the byte fold reads as the exact fold there
             return _Text(text, Folded(aligned.decode("latin-1"), None).pick(windows))
         return _Text(text, fold_windows(text, windows))
@@ -480,7 +479,7 @@ class BrandMatcher:
                     if loose is None:
                         continue
                     near = aligned[start : start + len(anchor) + 8]
-                    if SPLIT not in near and (known or b"?" not in near):
+                    if not _inexact(near, known):
                         continue  # else a removed character may be inside the anchor
                 for check in checks:
                     if check is None:
@@ -519,8 +518,8 @@ class BrandMatcher:
         singular kind word lets one."""
         start = max(0, position - 72)
         around = aligned[start : position + 12 * self._words_after + 24]
-        if SPLIT in around or (not known and b"?" in around):
-            return True  # a character folding to two letters, or one with no byte
+        if _inexact(around, known):
+            return True
         words = _WORD_BYTES.findall(around[: position - start])
         after = _WORD_BYTES.findall(around, position - start)
         if not after or after[0] != self._kind_bytes_exact:
@@ -537,8 +536,8 @@ class BrandMatcher:
     def _kind_before(self, aligned: bytes, known: bool, position: int) -> bool:
         """May one of the three words before ``position`` be a misspelt kind word?"""
         before = aligned[max(0, position - 64) : position]
-        if SPLIT in before or (not known and b"?" in before):
-            return True  # a character folding to two letters, or one with no byte
+        if _inexact(before, known):
+            return True
         return any(word in self._kind_bytes for word in _WORD_BYTES.findall(before)[-3:])
 
     def _folded_whole(self, text: str) -> _Text | None:
@@ -849,6 +848,13 @@ def _one_edit(word: str) -> frozenset[str]:
         + [a + c + b[1:] for a, b in cuts if b for c in letters]
         + [a + c + b for a, b in cuts for c in letters]
     )
+
+
+def _inexact(part: bytes, known: bool) -> bool:
+    """Does this part of a byte fold differ from the exact fold? It does where a
+    character folds to nothing or to two letters (SPLIT) or, in a text where
+    some characters had no byte of their own (``known`` false), where one is ``?``."""
+    return SPLIT in part or (not known and b"?" in part)
 
 
 def _find_all(text: AnyStr, part: AnyStr) -> list[int]:
