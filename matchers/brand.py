@@ -245,7 +245,7 @@ class BrandMatcher:
         for joined in {self.kind + "".join(words[1:]), self.kind + joined_place}:
             bare.setdefault(joined, "#" + joined)
         self._bare_handles = bare
-        self._anchors = self._make_anchors()
+        self._anchors, self._checks = self._make_anchors()
         self._reach = {a: self._chars_around(a, uses) for a, uses in self._anchors.items()}
         self._prepare_windows()
         self._prepare_quick_look()
@@ -341,24 +341,27 @@ class BrandMatcher:
         if len(body) >= 10:
             bare.setdefault(body, handle)
 
-    def _make_anchors(self) -> dict[str, list[tuple[int, int, int]]]:
+    def _make_anchors(
+        self,
+    ) -> tuple[dict[str, list[tuple[int, int, int]]], dict[str, tuple[_Check, ...]]]:
         """Anchor substrings, each with the rules worth trying near it: (flags, first
         and last token, counted from the token holding the anchor, where a match
-        of those rules may start).
+        of those rules may start); and, for each, the checks :meth:`_worth_folding`
+        makes on the bytes around it before any folding.
 
         Every rule needs, inside the match, the kind word spelled right, the
         exact place (a misspelt kind word is only accepted before the exact
         place), a word of an alias or a handle.
         """
         anchors: dict[str, list[tuple[int, int, int]]] = {}
-        self._checks: dict[str, tuple[_Check, ...]] = {}
+        all_checks: dict[str, tuple[_Check, ...]] = {}
 
         def add(anchor: str, flags: int, first: int, last: int = 0, check: _Check = None) -> None:
             if anchor:
                 anchors.setdefault(anchor, []).append((flags, first, last))
-                checks = self._checks.get(anchor, ())
+                checks = all_checks.get(anchor, ())
                 if check not in checks:  # the same check twice tells nothing more
-                    self._checks[anchor] = (*checks, check)
+                    all_checks[anchor] = (*checks, check)
 
         # "cégep de …", "cégeps de … et de …", #cegepdrummond
         add(self.kind, _KIND | _BARE, 0, 0, _KIND_NEAR)
@@ -383,7 +386,7 @@ class BrandMatcher:
             add(anchor, _BARE, 0)
         for body in self._bare_handles:
             add(body[:8], _BARE, 0)
-        return anchors
+        return anchors, all_checks
 
     def _chars_around(self, anchor: str, uses: Sequence[tuple[int, int, int]]) -> tuple[int, int]:
         """Characters of context a match needs before and after ``anchor``."""
