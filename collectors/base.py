@@ -36,6 +36,9 @@ class Item:
     author: str | None = None
     outlet: str | None = None  # the medium that published it (Google News, Bing)
     key: str | None = None  # explicit deduplication key (else canonical URL, else guid)
+    # False when the title is not the story's own (the paragraphs of a page share the
+    # page's title): such an item is never merged with another by its title.
+    dedup_by_title: bool = True
 
 
 @dataclass(frozen=True, slots=True)

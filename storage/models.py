@@ -66,6 +66,8 @@ class SourceRow(Base):
     last_warning: Mapped[str | None] = mapped_column(Text)
     last_new_item_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     first_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    items_rejected: Mapped[int | None] = mapped_column(Integer, default=0)  # bad items skipped
+    last_rejection: Mapped[str | None] = mapped_column(Text)  # why the last one was
 
 
 class ItemRow(Base):
@@ -84,6 +86,7 @@ class ItemRow(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     title_key: Mapped[str | None] = mapped_column(String(500), index=True)
+    outlet: Mapped[str | None] = mapped_column(String(300))  # the publisher, when known
 
 
 class DigestRow(Base):
@@ -126,6 +129,8 @@ class MentionRow(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     alert_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id"), index=True)
+    outlet: Mapped[str | None] = mapped_column(String(300))  # "Le Nouvelliste", not the engine
+    urgent_keyword: Mapped[str | None] = mapped_column(String(200))  # the alert word found
 
 
 class SightingRow(Base):

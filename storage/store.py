@@ -42,6 +42,8 @@ class SourceRecord:
     last_warning: str | None = None
     last_new_item_at: datetime | None = None
     first_success_at: datetime | None = None
+    items_rejected: int = 0  # bad items skipped (cumulative)
+    last_rejection: str | None = None  # why the last one was
 
     @property
     def failing(self) -> bool:
@@ -68,6 +70,8 @@ class MentionRecord:
     alert_sent_at: datetime | None
     digest_id: int | None
     also_seen: tuple[str, ...] = ()
+    outlet: str | None = None  # the publisher ("Le Nouvelliste"), when known
+    urgent_keyword: str | None = None  # the alert keyword that made it urgent
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,7 @@ class NewItem:
     published_at: datetime | None
     mention: NewMention | None = None
     title_key: str | None = None
+    outlet: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,7 @@ class NewMention:
     highlight_start: int
     highlight_end: int
     urgent: bool
+    urgent_keyword: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +111,7 @@ class StoredItem:
     title: str
     text: str | None
     published_at: datetime | None
+    outlet: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +142,8 @@ def _source_record(row: SourceRow) -> SourceRecord:
         last_warning=row.last_warning,
         last_new_item_at=row.last_new_item_at,
         first_success_at=row.first_success_at,
+        items_rejected=row.items_rejected or 0,
+        last_rejection=row.last_rejection,
     )
 
 
@@ -158,6 +167,8 @@ def _mention_record(row: MentionRow, also_seen: Sequence[str] = ()) -> MentionRe
         alert_sent_at=row.alert_sent_at,
         digest_id=row.digest_id,
         also_seen=tuple(also_seen),
+        outlet=row.outlet,
+        urgent_keyword=row.urgent_keyword,
     )
 
 
@@ -170,6 +181,7 @@ def _mention_row(
     url: str,
     title: str,
     published_at: datetime | None,
+    outlet: str | None,
     now: datetime,
 ) -> MentionRow:
     return MentionRow(
@@ -188,6 +200,8 @@ def _mention_row(
         highlight_end=mention.highlight_end,
         status=STATUS_NEW,
         urgent=mention.urgent,
+        urgent_keyword=mention.urgent_keyword,
+        outlet=outlet,
     )
 
 
@@ -273,22 +287,34 @@ class MentionStore:
         now: datetime,
         seen_again: Sequence[tuple[str, str]] = (),
         warning: str | None = None,
-        keep_text: bool = True,
+        rejected: int = 0,
+        rejection: str | None = None,
     ) -> list[int]:
         """Store one source's new items and mentions and its success, in one transaction.
 
         Deduplication in layers: an item whose key is stored is skipped (the
         unique constraint is the last guard); one whose normalised title was
-        seen in the last 72 hours is stored without a mention. Either way, when
-        the first one is a mention from another source, this source is added to
-        its sightings ("aussi vu sur"). ``seen_again`` lists (key, url) of known
-        items this source found again. Returns the ids of the new mentions.
+        seen from *another* source in the last 72 hours is stored without a
+        mention (one source's own items are never merged by title: the
+        paragraphs of a page share its title). Either way, when the first one is
+        a mention from another source, this source is added to its sightings
+        ("aussi vu sur"). ``seen_again`` lists (key, url) of known items this
+        source found again; one that first arrived after this source's last new
+        item counts as news from it (it is not "muette" because another source
+        is quicker). ``rejected`` items were unusable and skipped (``rejection``
+        says why). Returns the ids of the new mentions.
         """
         mention_ids: list[int] = []
         with self._sessions.begin() as session:
             row = session.get_one(SourceRow, source)
+            latest_known = None
             for key, url in seen_again:
-                self._sight(session, ItemRow.key == key, source, url, now)
+                first_seen = self._sight(session, ItemRow.key == key, source, url, now)
+                if first_seen is not None and (latest_known is None or first_seen > latest_known):
+                    latest_known = first_seen
+            since = row.last_new_item_at or row.first_success_at
+            if latest_known is not None and (since is None or latest_known > since):
+                row.last_new_item_at = now
             keys = [item.key for item in items]
             existing = set(session.scalars(select(ItemRow.key).where(ItemRow.key.in_(keys))))
             new_mentions: list[MentionRow] = []
@@ -296,13 +322,12 @@ class MentionStore:
                 if item.key in existing:
                     continue
                 existing.add(item.key)
-                if item.title_key and self._sight(
-                    session,
-                    (ItemRow.title_key == item.title_key) & (ItemRow.seen_at >= now - TITLE_WINDOW),
-                    source,
-                    item.url,
-                    now,
-                ):
+                same_story = (
+                    (ItemRow.title_key == item.title_key)
+                    & (ItemRow.seen_at >= now - TITLE_WINDOW)
+                    & (ItemRow.source != source)
+                )
+                if item.title_key and self._sight(session, same_story, source, item.url, now):
                     item = replace(item, mention=None)
                 item_row = ItemRow(
                     key=item.key,
@@ -310,10 +335,11 @@ class MentionStore:
                     url=item.url,
                     guid=item.guid,
                     title=item.title,
-                    text=item.text if keep_text else None,
+                    text=item.text,
                     published_at=item.published_at,
                     seen_at=now,
                     title_key=item.title_key,
+                    outlet=item.outlet,
                 )
                 session.add(item_row)
                 row.items_seen = (row.items_seen or 0) + 1
@@ -329,6 +355,7 @@ class MentionStore:
                     url=item.url,
                     title=item.title,
                     published_at=item.published_at,
+                    outlet=item.outlet,
                     now=now,
                 )
                 session.add(mention_row)
@@ -345,6 +372,9 @@ class MentionStore:
             row.last_error = None
             row.next_attempt_at = None
             row.last_warning = warning
+            if rejected:
+                row.items_rejected = (row.items_rejected or 0) + rejected
+                row.last_rejection = rejection
             if etag is not None or last_modified is not None:
                 row.etag = etag
                 row.last_modified = last_modified
@@ -353,13 +383,15 @@ class MentionStore:
     @staticmethod
     def _sight(
         session: Session, condition: ColumnElement[bool], source: str, url: str, now: datetime
-    ) -> bool:
+    ) -> datetime | None:
         """Record ``source`` as having seen the mention of the first item matching
-        ``condition``. True when such an item exists (a duplicate)."""
-        first = session.scalars(select(ItemRow.id).where(condition).order_by(ItemRow.id).limit(1))
-        item_id = first.first()
-        if item_id is None:
-            return False
+        ``condition``. Returns when that item was first seen (None: no such item)."""
+        first = session.execute(
+            select(ItemRow.id, ItemRow.seen_at).where(condition).order_by(ItemRow.id).limit(1)
+        ).first()
+        if first is None:
+            return None
+        item_id, first_seen = first
         mention = session.scalars(select(MentionRow).where(MentionRow.item_id == item_id)).first()
         if mention is not None and mention.source != source:
             known = session.scalars(
@@ -369,7 +401,7 @@ class MentionStore:
             ).first()
             if known is None:
                 session.add(SightingRow(mention_id=mention.id, source=source, url=url, seen_at=now))
-        return True
+        return first_seen
 
     def mark_notified(self, name: str, failing: bool) -> None:
         with self._sessions.begin() as session:
@@ -502,7 +534,7 @@ class MentionStore:
                 if since is not None:
                     query = query.where(ItemRow.seen_at >= since)
                 rows = [
-                    StoredItem(r.id, r.source, r.url, r.title, r.text, r.published_at)
+                    StoredItem(r.id, r.source, r.url, r.title, r.text, r.published_at, r.outlet)
                     for r in session.scalars(query)
                 ]
             if not rows:
@@ -541,6 +573,7 @@ class MentionStore:
                             url=item.url,
                             title=item.title,
                             published_at=item.published_at,
+                            outlet=item.outlet,
                             now=now,
                         )
                     )

@@ -41,7 +41,18 @@ class SourceError(VeilleError):
 
 
 class DeliveryError(VeilleError):
-    """An email could not be delivered (SMTP refused, unreachable, outbox unwritable)."""
+    """An email could not be delivered (SMTP refused, unreachable, outbox unwritable).
+
+    ``too_large``: the server refused the message for its size (552): the same
+    mentions may go out in smaller parts. ``outcome_unknown``: the connection was
+    lost after the whole message was sent, so the server may have accepted it: it
+    is sent again later, unchanged and with the same Message-ID.
+    """
+
+    def __init__(self, message: str, *, too_large: bool = False, outcome_unknown: bool = False):
+        super().__init__(message)
+        self.too_large = too_large
+        self.outcome_unknown = outcome_unknown
 
 
 class StorageError(VeilleError):

@@ -213,7 +213,8 @@ class ItemMatcher:
             text=item.text,
             published_at=item.published_at,
             mention=mention,
-            title_key=title_key(item.title, item.outlet),
+            title_key=title_key(item.title, item.outlet) if item.dedup_by_title else None,
+            outlet=item.outlet,
         )
 
 

@@ -1,0 +1,39 @@
+"""Cleaning text and links that came from the web before they are stored or shown.
+
+- :func:`clean_text` removes NUL, control characters (tabs and line breaks
+  kept) and bidirectional overrides, which can reorder what a reader sees
+  ("Trojan Source") or break PostgreSQL (NUL);
+- :func:`one_line` also folds line breaks, for titles in email subjects,
+  terminal tables and logs;
+- :func:`safe_link` lets only http and https links be clickable.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls except \t \n \r, DEL, C1 controls, and the bidirectional marks,
+# embeddings, overrides and isolates (U+061C, U+200E-F, U+202A-E, U+2066-9).
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+_LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029\x85]+\s*")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without NUL, control or bidirectional-override characters."""
+    return _CONTROLS.sub("", text)
+
+
+def one_line(text: str) -> str:
+    """``text`` cleaned and on one line (line breaks become spaces)."""
+    return _LINE_BREAKS.sub(" ", clean_text(text)).strip()
+
+
+def safe_link(url: str) -> str | None:
+    """``url`` when it is an http(s) link, else None (``javascript:``, ``data:``…)."""
+    candidate = clean_text(url).strip()
+    scheme, sep, rest = candidate.partition(":")
+    if sep and scheme.lower() in ("http", "https") and rest.startswith("//"):
+        return candidate
+    return None
