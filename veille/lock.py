@@ -71,14 +71,16 @@ class RunLock(_Releasing):
 
 
 LOCK_KEY = 0x7665696C6C65  # "veille": the advisory lock's number
+DAEMON_KEY = 0x6461656D6F6E  # "daemon": held for the daemon's whole life
 
 
 class DatabaseLock(_Releasing):
     """An advisory lock on the store's server (PostgreSQL), same interface as RunLock."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, key: int = LOCK_KEY):
         self.url = url
-        self.path = f"verrou consultatif {LOCK_KEY} de la base"
+        self.key = key
+        self.path = f"verrou consultatif {key} de la base"
         self._engine: Engine | None = None
         self._connection: Connection | None = None
 
@@ -87,7 +89,7 @@ class DatabaseLock(_Releasing):
         connection = self._engine.connect()
         deadline = time.monotonic() + wait
         while True:
-            got = connection.execute(text("select pg_try_advisory_lock(:k)"), {"k": LOCK_KEY})
+            got = connection.execute(text("select pg_try_advisory_lock(:k)"), {"k": self.key})
             connection.commit()
             if got.scalar():
                 self._connection = connection
@@ -100,7 +102,7 @@ class DatabaseLock(_Releasing):
 
     def release(self) -> None:
         if self._connection is not None:
-            self._connection.execute(text("select pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+            self._connection.execute(text("select pg_advisory_unlock(:k)"), {"k": self.key})
             self._connection.commit()
             self._connection.close()
             self._connection = None
@@ -114,6 +116,15 @@ def run_lock_for(storage_url: str, config_path: Path) -> RunLock | DatabaseLock:
     if storage_url.startswith("sqlite"):
         return RunLock(lock_path_for(storage_url, config_path))
     return DatabaseLock(storage_url)
+
+
+def daemon_lock_for(storage_url: str, config_path: Path) -> RunLock | DatabaseLock:
+    """The lock a daemon holds while it lives: a second daemon on the same store
+    refuses to start (its cycles would only queue behind the first one's)."""
+    if storage_url.startswith("sqlite"):
+        run_path = lock_path_for(storage_url, config_path)
+        return RunLock(run_path.with_name(run_path.name.removesuffix(".lock") + ".daemon.lock"))
+    return DatabaseLock(storage_url, key=DAEMON_KEY)
 
 
 def lock_path_for(storage_url: str, config_path: Path) -> Path:

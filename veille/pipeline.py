@@ -62,12 +62,22 @@ class SourceOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class Waiting:
+    """A source left alone this cycle because it asked to be (Retry-After, paused host)."""
+
+    name: str
+    until: datetime
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class RunReport:
     outcomes: tuple[SourceOutcome, ...] = ()
     alerts_sent: int = 0
     notices_sent: int = 0
     digest_subject: str | None = None
     delivery_errors: tuple[str, ...] = field(default_factory=tuple)
+    waiting: tuple[Waiting, ...] = ()
 
     @property
     def failed_sources(self) -> tuple[SourceOutcome, ...]:
@@ -95,14 +105,23 @@ def is_due(
     """
     if record is not None and record.next_attempt_at is not None and now < record.next_attempt_at:
         return False
-    if force or record is None or record.last_attempt_at is None:
-        return True
-    interval = source.every * backoff_factor(record.consecutive_failures)
-    slack = min(timedelta(seconds=60), source.every * 0.1)
-    return now - record.last_attempt_at >= interval - slack
+    due = next_visit(source, record)
+    return force or due is None or now >= due
 
 
 BACKOFF_CAP = 8
+
+
+def next_visit(source: SourceConfig, record: SourceRecord | None) -> datetime | None:
+    """When ``source`` becomes due (None: now, it was never visited)."""
+    if record is None or record.last_attempt_at is None:
+        return record.next_attempt_at if record else None
+    interval = source.every * backoff_factor(record.consecutive_failures)
+    slack = min(timedelta(seconds=60), source.every * 0.1)
+    due = record.last_attempt_at + interval - slack
+    if record.next_attempt_at is not None and record.next_attempt_at > due:
+        return record.next_attempt_at
+    return due
 
 
 def is_stale(source: SourceConfig, record: SourceRecord | None, now: datetime) -> bool:
@@ -266,14 +285,25 @@ def collect_and_store(
     now: datetime,
     force_all: bool = False,
     only: Collection_[str] | None = None,
-) -> tuple[SourceOutcome, ...]:
+) -> tuple[tuple[SourceOutcome, ...], tuple[Waiting, ...]]:
+    """Visit the due sources; returns their outcomes, and the sources that asked to be
+    left alone until later (Retry-After, a paused host)."""
     enabled = [s for s in config.enabled_sources if only is None or s.name in only]
     store.sync_sources((s.name, s.type) for s in enabled)
     records = store.sources([s.name for s in enabled])
     due = [s for s in enabled if is_due(s, records.get(s.name), now, force=force_all)]
+    waiting = tuple(
+        Waiting(s.name, record.next_attempt_at, record.last_error)
+        for s in enabled
+        if (record := records.get(s.name)) is not None
+        and record.next_attempt_at is not None
+        and record.next_attempt_at > now
+    )
+    for wait in waiting:
+        log.info("%s : en attente jusqu'à %s (%s)", wait.name, wait.until, wait.reason or "")
     if not due:
         log.info("Aucune source à visiter pour l'instant")
-        return ()
+        return (), waiting
     store.claim_sources([s.name for s in due], now)
     jobs = []
     for source in due:
@@ -307,7 +337,7 @@ def collect_and_store(
         return outcome
 
     outcomes = asyncio.run(_collect_all(client, jobs, handle))
-    return tuple(outcomes)
+    return tuple(outcomes), waiting
 
 
 def send_alerts(config: Config, *, store: MentionStore, mailer: Mailer, now: datetime) -> int:
@@ -512,7 +542,7 @@ def run_once(
         resume_pending_digests(config, store=store, mailer=mailer, now=clock())
     except DeliveryError as exc:
         errors.append(f"résumé interrompu non renvoyé : {exc}")
-    outcomes = collect_and_store(
+    outcomes, waiting = collect_and_store(
         config,
         client=client,
         store=store,
@@ -540,7 +570,7 @@ def run_once(
             errors.append(f"résumé non envoyé : {exc}")
     for error in errors:
         log.error("%s", error)
-    report = RunReport(tuple(outcomes), alerts, notices, subject, tuple(errors))
+    report = RunReport(tuple(outcomes), alerts, notices, subject, tuple(errors), waiting)
     log.info(
         "Cycle terminé : %d source(s) visitée(s), %d en échec, %d nouvelle(s) mention(s)%s",
         len(report.outcomes),
