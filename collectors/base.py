@@ -58,6 +58,7 @@ class Collection:
     not_modified: bool = False
     bytes_received: int = 0
     warning: str | None = None  # worked, but something is worth telling the admins
+    rejected: tuple[str, ...] = ()  # why each unusable entry was skipped (French)
 
 
 class Collector(Protocol):

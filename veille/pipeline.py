@@ -21,6 +21,9 @@ from collections.abc import Collection as Collection_
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from collectors.base import Collection, Collector, Item, SourceState
 from collectors.http import HttpClient
@@ -37,9 +40,10 @@ from storage.store import (
 from veille.alerts import KeywordSpotter, build_alert, build_source_notice
 from veille.config import Config, SourceConfig
 from veille.digest import Digest, build_digest
-from veille.errors import DeliveryError, SourceError
+from veille.errors import DeliveryError, SourceError, StorageError
+from veille.intake import MAX_ITEMS, RejectedItem, clean_item, newest
 from veille.mail import Mailer, compose, new_message_id
-from veille.urls import canonical_url, item_key
+from veille.urls import canonical_url
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,7 @@ class SourceOutcome:
     new_mentions: int = 0
     not_modified: bool = False
     error: str | None = None
+    rejected: int = 0  # items skipped because they could not be used
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +115,7 @@ def is_due(
 
 
 BACKOFF_CAP = 8
+MAX_WAIT = timedelta(hours=24)  # a site never makes veille wait longer than this
 
 
 def next_visit(source: SourceConfig, record: SourceRecord | None) -> datetime | None:
@@ -182,15 +188,29 @@ MIN_TITLE_KEY = 20
 
 
 def title_key(title: str, outlet: str | None) -> str | None:
-    """A title folded for comparison ("Titre - Média" and "Titre" agree); None if too short."""
-    folded = quick_fold(title)
+    """A title folded for comparison ("Titre - Média", "Titre — Média" and "Titre"
+    agree); None if too short."""
+    folded = " ".join(quick_fold(title).split())
     if outlet:
-        suffix = quick_fold(outlet).strip()
-        for sep in (" - ", " | ", " — ", " – "):
-            if suffix and folded.rstrip().endswith(sep.strip() + " " + suffix):
-                folded = folded.rstrip()[: -len(suffix)].rstrip(" -|;")
+        suffix = " ".join(quick_fold(outlet).split())
+        for sep in (" - ", " | ", " ; "):  # quick_fold has turned — and – into ";"
+            if suffix and folded.endswith(sep + suffix):
+                folded = folded[: -len(sep + suffix)]
+                break
     key = _TITLE_NOISE.sub(" ", folded).strip()
     return key[:500] if len(key) >= MIN_TITLE_KEY else None
+
+
+def matched_text(title: str, body: str | None) -> str:
+    """What the matcher reads of an item: the title, an em dash (a hard separator: no
+    match spans both), then the text — or the text alone when there is no title or the
+    title is only the text's first words (a post without a title)."""
+    if not body:
+        return title
+    head = " ".join(title.removesuffix("…").split())
+    if not head or " ".join(body[: len(title) * 2].split()).startswith(head):
+        return body
+    return f"{title} — {body}"
 
 
 class ItemMatcher:
@@ -202,14 +222,15 @@ class ItemMatcher:
 
     def mention_for(self, title: str, body: str | None) -> NewMention | None:
         """The mention in an item's title and text, or None."""
-        # An em dash is a hard separator for the matcher: no match spans title and body.
-        text = f"{title} — {body}" if body else title
+        text = matched_text(title, body)
         result = self.matcher.match(text)
         if not result.spans:
             return None
         # Prefer a span in the body for the snippet: it gives more context.
-        best = max(result.spans, key=lambda s: (s.score, s.start > len(title)))
+        body_start = len(text) - len(body or "")
+        best = max(result.spans, key=lambda s: (s.score, s.start >= body_start))
         snippet = snippet_around(text, best)
+        keyword = self.spotter.find(text)
         return NewMention(
             matched=best.text,
             rule=best.rule,
@@ -217,7 +238,8 @@ class ItemMatcher:
             snippet=snippet.text,
             highlight_start=snippet.start,
             highlight_end=snippet.end,
-            urgent=self.spotter.find(text) is not None,
+            urgent=keyword is not None,
+            urgent_keyword=keyword,
         )
 
     def new_item(self, key: str, item: Item) -> NewItem:
@@ -245,26 +267,79 @@ def store_collection(
     item_matcher: ItemMatcher,
     now: datetime,
 ) -> SourceOutcome:
-    """Deduplicate, match and store one source's items in one transaction."""
+    """Clean, deduplicate, match and store one source's items in one transaction.
+
+    An item that cannot be used (an unparsable link, a matcher or database error
+    on its data) is skipped and counted as rejected; the others are stored.
+    """
+    rejections = _Rejections(source.name)
+    for reason in collection.rejected:
+        rejections.add(reason)
+    items, left_out = newest(collection.items)
+    warnings = [collection.warning] if collection.warning else []
+    if left_out:
+        warnings.append(
+            f"{left_out} élément(s) laissé(s) de côté : au plus {MAX_ITEMS} par visite "
+            "(les plus récents sont gardés)"
+        )
     fresh: dict[str, Item] = {}
-    for item in collection.items:
-        fresh.setdefault(item.key or item_key(item.url, item.guid), item)
+    for item in items:
+        try:
+            key, cleaned = clean_item(item, now)
+        except RejectedItem as exc:
+            rejections.add(str(exc))
+            continue
+        fresh.setdefault(key, cleaned)
     known = store.known_keys(list(fresh))
-    new_items = [
-        item_matcher.new_item(key, item) for key, item in fresh.items() if key not in known
-    ]
-    mention_ids = store.save_batch(
+    new_items = []
+    for key, item in fresh.items():
+        if key in known:
+            continue
+        try:
+            new_items.append(item_matcher.new_item(key, item))
+        except Exception as exc:  # a matcher bug on one text must not lose the others
+            log.exception("%s : élément non analysé (%s)", source.name, item.url)
+            rejections.add(f"erreur interne à l'analyse ({exc.__class__.__name__})")
+    warning = " ; ".join(warnings) or None
+    save = partial(
+        store.save_batch,
         source=source.name,
         source_type=source.type,
-        items=new_items,
         etag=collection.state.etag,
         last_modified=collection.state.last_modified,
         now=now,
-        seen_again=[(key, fresh[key].url) for key in known],
-        warning=collection.warning,
     )
-    if collection.warning:
-        log.warning("%s : %s", source.name, collection.warning)
+    seen_again = [(key, fresh[key].url) for key in known]
+    try:
+        mention_ids = save(
+            items=new_items,
+            seen_again=seen_again,
+            warning=warning,
+            rejected=rejections.count,
+            rejection=rejections.last,
+        )
+    except StorageError:
+        raise
+    except SQLAlchemyError:
+        # One item's data upset the database: store them one by one, skip the bad ones.
+        log.warning("%s : enregistrement élément par élément", source.name)
+        mention_ids = []
+        for new_item in new_items:
+            try:
+                mention_ids += save(items=[new_item])
+            except StorageError:
+                raise
+            except SQLAlchemyError as exc:
+                rejections.add(f"refusé par la base ({exc.__class__.__name__})")
+        mention_ids += save(
+            items=[],
+            seen_again=seen_again,
+            warning=warning,
+            rejected=rejections.count,
+            rejection=rejections.last,
+        )
+    if warning:
+        log.warning("%s : %s", source.name, warning)
     return SourceOutcome(
         name=source.name,
         ok=True,
@@ -272,7 +347,22 @@ def store_collection(
         new_items=len(new_items),
         new_mentions=len(mention_ids),
         not_modified=collection.not_modified,
+        rejected=rejections.count,
     )
+
+
+class _Rejections:
+    """Counts the items of one source that were skipped, and logs why."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.count = 0
+        self.last: str | None = None
+
+    def add(self, reason: str) -> None:
+        self.count += 1
+        self.last = reason
+        log.warning("%s : élément rejeté — %s", self.source, reason)
 
 
 def collect_and_store(
@@ -317,13 +407,22 @@ def collect_and_store(
     def handle(index: int, result: Collection | SourceError) -> SourceOutcome:
         source = due[index]
         if isinstance(result, SourceError):
-            retry_at = now + timedelta(seconds=result.retry_after) if result.retry_after else None
+            wait = min(result.retry_after or 0.0, MAX_WAIT.total_seconds())
+            retry_at = now + timedelta(seconds=wait) if wait > 0 else None
             store.record_failure(source.name, str(result), now, retry_at=retry_at)
             log.warning("%s : échec — %s", source.name, result)
             return SourceOutcome(source.name, ok=False, error=str(result))
-        outcome = store_collection(
-            source=source, collection=result, store=store, item_matcher=item_matcher, now=now
-        )
+        try:
+            outcome = store_collection(
+                source=source, collection=result, store=store, item_matcher=item_matcher, now=now
+            )
+        except StorageError:
+            raise  # the store itself is unusable: the run stops, in French
+        except Exception as exc:  # a bug on this source's data is this source's failure
+            log.exception("%s : erreur interne pendant l'enregistrement", source.name)
+            error = f"erreur interne pendant l'enregistrement ({exc.__class__.__name__})"
+            store.record_failure(source.name, error, now)
+            return SourceOutcome(source.name, ok=False, error=error)
         if outcome.not_modified:
             log.info("%s : inchangé depuis la dernière visite (304)", source.name)
         else:
