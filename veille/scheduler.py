@@ -4,8 +4,13 @@
   :func:`veille.pipeline.run_once` for that source only (one code path with
   ``veille run``: alerts, admin notices and a due digest go out the same way);
 - the digest at ``digest.at`` in ``digest.timezone`` (a cron trigger in that
-  zone, so 07:30 stays 07:30 local across daylight-saving changes); a digest
-  missed while the daemon was down is sent at start;
+  zone, so 07:30 stays 07:30 local across daylight-saving changes);
+- its first act is a full cycle of every due source, after which a digest
+  missed while the daemon was down goes out (never a catch-up digest that has
+  not looked at anything yet);
+- a store that cannot be used (read-only, disk full…) is logged on every job
+  without a traceback, and reported once (``on_storage_error``) until it works
+  again;
 - jobs run one at a time (one worker thread), ``max_instances=1``, missed runs
   coalesced with a grace period, so a suspended laptop or a restart does not
   fire a burst;
@@ -30,6 +35,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from veille.config import Config
+from veille.errors import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +92,18 @@ class Daemon:
         *,
         cycle: Callable[[str | None], None],
         digest: Callable[[], None],
+        on_storage_error: Callable[[StorageError | None], None] | None = None,
     ):
         self._busy = threading.Lock()
         self._stop = threading.Event()
         self._cycle = cycle
         self._digest = digest
+        self._on_storage_error = on_storage_error
+        self._storage_down = False
         self.scheduler = scheduler_factory(self._source_job, self._digest_job)
+
+    def _first_cycle_job(self) -> None:
+        self._guarded(lambda: self._cycle(None), "premier cycle")
 
     def _source_job(self, name: str) -> None:
         self._guarded(lambda: self._cycle(name), f"source {name}")
@@ -105,8 +117,27 @@ class Daemon:
         with self._busy:
             try:
                 job()
+            except StorageError as exc:
+                log.error("Base de données inutilisable (%s) : %s", what, exc)
+                if not self._storage_down:
+                    self._storage_down = True
+                    self._report_storage(exc)
+                return
             except Exception:  # a bug in one cycle must not kill the daemon
                 log.exception("Erreur interne pendant le travail « %s »", what)
+                return
+            if self._storage_down:
+                self._storage_down = False
+                log.info("La base de données fonctionne de nouveau")
+                self._report_storage(None)
+
+    def _report_storage(self, error: StorageError | None) -> None:
+        if self._on_storage_error is None:
+            return
+        try:
+            self._on_storage_error(error)
+        except Exception:  # the notice is a courtesy: never the daemon's end
+            log.exception("Avis aux administrateurs (base de données) non envoyé")
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         log.info("Signal %s reçu : arrêt de veille", signal.Signals(signum).name)
@@ -115,7 +146,13 @@ class Daemon:
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
-        self._digest_job()  # a digest missed while veille was down goes out now
+        # First act: a full cycle (then a digest missed while veille was down goes out).
+        self.scheduler.add_job(
+            self._first_cycle_job,
+            next_run_time=datetime.now(self.scheduler.timezone),
+            id="premier-cycle",
+            name="premier cycle",
+        )
         self.scheduler.start()
         log.info(
             "veille daemon démarré : %d travail(aux) planifié(s)", len(self.scheduler.get_jobs())

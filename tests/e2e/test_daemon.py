@@ -23,8 +23,47 @@ def _wait_for(condition, timeout: float = 20.0) -> bool:
     return False
 
 
+def _start(workspace: Workspace) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VEILLE_")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "veille", "--config", str(workspace.config), "daemon"],
+        cwd=workspace.path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_daemon_first_collects_then_sends_the_missed_digest(
+    feed_server: FeedServer, smtp_server: SmtpServer, workspace: Workspace
+) -> None:
+    feed_server.add_file("/express.xml", "express.xml")
+    workspace.write(
+        [{"name": "Journal", "type": "feed", "url": feed_server.url("/express.xml")}],
+        smtp=smtp_server,
+        at="00:00",
+    )
+    daemon = _start(workspace)
+    try:
+        # the digest missed "since 00:00" goes out after a first collection, never before
+        if not _wait_for(lambda: len(smtp_server.digests()) >= 1):
+            daemon.kill()
+            pytest.fail("no digest at start: " + daemon.communicate()[1][-3000:])
+        daemon.send_signal(signal.SIGTERM)
+        out, err = daemon.communicate(timeout=15)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert daemon.returncode == 0, err
+    assert len(smtp_server.digests()) == 1
+    subject = str(smtp_server.digests()[0]["Subject"])
+    assert subject.startswith("Veille — 4 nouvelles mentions"), subject
+    assert len(feed_server.hits_for("/express.xml")) == 1
+
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
-def test_daemon_collects_sends_missed_digest_and_stops_cleanly(
+def test_daemon_stops_cleanly_in_the_middle_of_a_cycle(
     feed_server: FeedServer, smtp_server: SmtpServer, workspace: Workspace, stop: int
 ) -> None:
     feed_server.add_file("/express.xml", "express.xml")
@@ -44,23 +83,11 @@ def test_daemon_collects_sends_missed_digest_and_stops_cleanly(
     )
     text = workspace.config.read_text(encoding="utf-8").replace("  timeout: 3s", "  timeout: 30s")
     workspace.config.write_text(text, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VEILLE_")}
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "veille", "--config", str(workspace.config), "daemon"],
-        cwd=workspace.path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    daemon = _start(workspace)
     try:
-        # the digest missed "since 00:00" goes out at start (empty: nothing collected yet)
-        if not _wait_for(lambda: len(smtp_server.digests()) >= 1):
-            daemon.kill()
-            pytest.fail("no digest at start: " + daemon.communicate()[1][-3000:])
         assert _wait_for(lambda: len(feed_server.hits_for("/express.xml")) == 1)
         assert _wait_for(lambda: "/slow.xml" in feed_server.started)
-        # the slow source is now mid-fetch: stop in the middle of a cycle
+        # the slow source is now mid-fetch: stop in the middle of the first cycle
         started = time.monotonic()
         daemon.send_signal(stop)
         out, err = daemon.communicate(timeout=15)
@@ -77,5 +104,4 @@ def test_daemon_collects_sends_missed_digest_and_stops_cleanly(
         assert len(keys) == len(set(keys)) == 7
         if workspace.sqlite:
             assert db.exec_driver_sql("pragma integrity_check").fetchone()[0] == "ok"
-    assert len(smtp_server.digests()) == 1
-    assert "Aucune nouvelle mention" in str(smtp_server.digests()[0]["Subject"])
+    assert smtp_server.digests() == []  # the cycle was abandoned before its digest
