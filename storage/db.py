@@ -116,15 +116,22 @@ _SERVER_PROBLEMS = (
 def storage_problem(url: str, exc: BaseException) -> StorageError | None:
     """The French StorageError for a driver error that makes the store unusable, else None
     (an error about one row's data, or a bug)."""
-    message = str(getattr(exc, "orig", None) or exc).lower()
+    original = getattr(exc, "orig", None) or exc
+    kind = type(original).__name__
+    sqlstate = str(getattr(original, "sqlstate", "") or "")
+    if kind not in ("OperationalError", "DatabaseError", "InterfaceError") and not (
+        sqlstate[:2] in ("08", "28", "3D", "53") or sqlstate in ("25006", "42501")
+    ):
+        return None  # one row's data (IntegrityError, DataError…) or a bug: not the store's
+    message = str(original).lower()
     database = where(url)
     problems = _SQLITE_PROBLEMS if url.startswith("sqlite") else _SERVER_PROBLEMS
     for needles, template in problems:
         if any(needle in message for needle in needles):
             folder = str(Path(database).parent) if url.startswith("sqlite") else ""
             return StorageError(template.format(db=database, folder=folder))
-    if type(exc).__name__ == "OperationalError":
-        first_line = str(getattr(exc, "orig", None) or exc).strip().splitlines()[:1]
+    if kind == "OperationalError":
+        first_line = str(original).strip().splitlines()[:1]
         detail = first_line[0][:200] if first_line else type(exc).__name__
         return StorageError(f"base de données inaccessible ({database}) : {detail}")
     return None

@@ -1,0 +1,80 @@
+"""A store that cannot be used says so in French, naming the database and the fix.
+
+These use real SQLite files (and a real refused TCP connection on 127.0.0.1 for
+a server URL): a read-only open, a corrupt file, a missing folder, a full disk.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage import MentionStore, open_database
+from storage.db import check_writable, storage_problem
+from veille.errors import StorageError
+
+
+def _read_only(path: Path) -> str:
+    open_database(f"sqlite:///{path}")  # created and migrated first
+    return f"sqlite:///file:{path}?mode=ro&uri=true"
+
+
+def test_a_read_only_store_names_the_file_and_the_fix(tmp_path: Path) -> None:
+    store = MentionStore(open_database(_read_only(tmp_path / "veille.db")))
+    with pytest.raises(StorageError) as caught:
+        store.sync_sources([("Journal", "feed")])
+    message = str(caught.value)
+    assert str(tmp_path / "veille.db") in message
+    assert "lecture seule" in message and "droit d'écriture" in message
+
+
+def test_check_writable_tells_before_anything_is_written(tmp_path: Path) -> None:
+    assert check_writable(open_database(f"sqlite:///{tmp_path / 'a.db'}")) is None
+    problem = check_writable(open_database(_read_only(tmp_path / "b.db")))
+    assert problem is not None and "lecture seule" in str(problem)
+
+
+def test_a_corrupt_file_is_named_with_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "veille.db"
+    path.write_bytes(b"ceci n'est pas une base SQLite" * 200)
+    with pytest.raises(StorageError, match="endommagée.*sauvegarde"):
+        open_database(f"sqlite:///{path}")
+
+
+def test_a_missing_folder_is_named(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="dossier de la base introuvable"):
+        open_database(f"sqlite:///{tmp_path / 'absent' / 'veille.db'}")
+
+
+def test_a_full_disk_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "plein.db"
+    connection = sqlite3.connect(path)
+    connection.execute("create table t (x)")
+    connection.execute("pragma max_page_count = 2")
+    with pytest.raises(sqlite3.OperationalError) as caught:
+        connection.execute("insert into t values (randomblob(100000))")
+    problem = storage_problem(f"sqlite:///{path}", caught.value)
+    assert problem is not None and "disque plein" in str(problem)
+
+
+def test_an_unreachable_server_hides_the_password(tmp_path: Path) -> None:
+    pytest.importorskip("psycopg")
+    with pytest.raises(StorageError) as caught:
+        open_database("postgresql+psycopg://veille:secret@127.0.0.1:1/veille")
+    assert "injoignable" in str(caught.value) and "secret" not in str(caught.value)
+
+
+def test_an_invalid_url_is_explained() -> None:
+    with pytest.raises(StorageError, match="adresse de base de données invalide"):
+        open_database("pas une adresse")
+
+
+def test_a_data_error_on_one_row_is_not_a_storage_problem(tmp_path: Path) -> None:
+    connection = sqlite3.connect(tmp_path / "x.db")
+    connection.execute("create table t (x unique)")
+    connection.execute("insert into t values (1)")
+    with pytest.raises(sqlite3.IntegrityError) as caught:
+        connection.execute("insert into t values (1)")
+    assert storage_problem(f"sqlite:///{tmp_path / 'x.db'}", caught.value) is None
