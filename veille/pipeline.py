@@ -14,6 +14,7 @@ Exactly-once rules:
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -22,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -42,7 +44,7 @@ from veille.config import Config, SourceConfig
 from veille.digest import Digest, build_digest
 from veille.errors import DeliveryError, SourceError, StorageError
 from veille.intake import MAX_ITEMS, RejectedItem, clean_item, newest
-from veille.mail import Mailer, compose, new_message_id
+from veille.mail import Mailer, compose, new_message_id, stable_message_id
 from veille.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -115,6 +117,8 @@ def is_due(
 
 
 BACKOFF_CAP = 8
+DIGEST_LIST_LIMIT = 200  # mentions listed in one digest; the others are counted
+DIGEST_PART_SIZE = 50  # mentions per part when the server refuses the whole digest
 MAX_WAIT = timedelta(hours=24)  # a site never makes veille wait longer than this
 
 
@@ -451,7 +455,11 @@ def send_alerts(config: Config, *, store: MentionStore, mailer: Mailer, now: dat
             html=notice.html,
             sender=config.digest.sender,
             to=config.digest.to,
-            message_id=new_message_id(config.digest.sender),
+            # the same id however often it is sent: a resend after an unknown outcome
+            # is a duplicate the mail client recognises
+            message_id=stable_message_id(
+                config.digest.sender, "alerte", str(mention.id), mention.found_at.isoformat()
+            ),
             date=now,
         )
         mailer.send(message)
@@ -491,6 +499,44 @@ def send_source_notices(
     return 1 if config.digest.admin_to else 0
 
 
+def send_storage_notice(
+    config: Config, *, mailer: Mailer, error: StorageError | None, now: datetime
+) -> None:
+    """Tell the admins that the store cannot be used (``error``), or works again (None).
+
+    The daemon calls it once per episode: the store cannot remember that it did.
+    """
+    if not config.digest.admin_to:
+        return
+    when = now.astimezone(config.digest.zone).strftime("%Y-%m-%d %H:%M")
+    if error is None:
+        subject = "Veille — la base de données fonctionne de nouveau"
+        lines = [f"La base de données de veille accepte de nouveau les écritures ({when})."]
+    else:
+        subject = "Veille — base de données inutilisable : rien n'est enregistré"
+        lines = [
+            f"Depuis {when}, veille ne peut plus utiliser sa base de données :",
+            "",
+            f"  {error}",
+            "",
+            "Tant que ce n'est pas réglé, aucune mention n'est enregistrée ni envoyée.",
+            "Un second avis partira quand la base fonctionnera de nouveau.",
+        ]
+    text = "\n".join(lines) + "\n"
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines if line)
+    mailer.send(
+        compose(
+            subject=subject,
+            text=text,
+            html=f'<!DOCTYPE html><html lang="fr"><body>{body}</body></html>',
+            sender=config.digest.sender,
+            to=config.digest.admin_to,
+            message_id=new_message_id(config.digest.sender),
+            date=now,
+        )
+    )
+
+
 def digest_due(config: Config, *, store: MentionStore, now: datetime) -> bool:
     local = now.astimezone(config.digest.zone)
     return local.time() >= config.digest.at and not store.digest_sent_on(local.date())
@@ -503,7 +549,10 @@ def send_digest(
 
     The mentions are reserved first (with the Message-ID), then sent, then
     marked sent; a delivery failure gives them back for the next run and
-    raises DeliveryError.
+    raises DeliveryError — unless the server may have accepted it (connection
+    lost after the whole message went out, or some parts accepted): then the
+    reservation stays, and the next run sends the same message again with the
+    same Message-ID, as after a crash.
     """
     day = now.astimezone(config.digest.zone).date()
     claim = store.claim_digest(day=day, now=now, message_id=new_message_id(config.digest.sender))
@@ -512,8 +561,9 @@ def send_digest(
         return None
     try:
         return _deliver(config, store=store, mailer=mailer, claim=claim, now=now)
-    except DeliveryError:
-        store.abort_digest(claim.id)
+    except DeliveryError as exc:
+        if not exc.outcome_unknown:
+            store.abort_digest(claim.id)
         raise
 
 
@@ -537,6 +587,8 @@ def digest_for(
     mentions: Sequence[MentionRecord],
     day: date,
     now: datetime,
+    list_limit: int = DIGEST_LIST_LIMIT,
+    part: tuple[int, int] | None = None,
 ) -> Digest:
     """The digest of ``mentions``, with the sources' health for its footer."""
     records = store.sources([s.name for s in config.enabled_sources])
@@ -550,26 +602,71 @@ def digest_for(
         sources=list(records.values()),
         total_mentions=store.counts()["mentions"],
         stale=stale,
+        list_limit=list_limit,
+        part=part,
     )
 
 
 def _deliver(
     config: Config, *, store: MentionStore, mailer: Mailer, claim: DigestClaim, now: datetime
 ) -> str:
-    digest = digest_for(config, store=store, mentions=claim.mentions, day=claim.day, now=now)
-    message = compose(
-        subject=digest.subject,
-        text=digest.text,
-        html=digest.html,
-        sender=config.digest.sender,
-        to=config.digest.to,
-        message_id=claim.message_id,
-        date=now,
-    )
-    mailer.send(message)
-    store.complete_digest(claim.id, now, digest.subject)
-    log.info("Résumé envoyé (%s) : %s", mailer.destination, digest.subject)
-    return digest.subject
+    """Send a reserved digest and mark it sent; returns the subject.
+
+    A digest the server refuses for its size (552) goes out in parts of
+    :data:`DIGEST_PART_SIZE` mentions; if a part is still too large, one short
+    digest that only counts them. Every message's Message-ID derives from the
+    reservation's, so a resend (after a crash or an unknown outcome) repeats the
+    same messages with the same ids.
+    """
+
+    def send(mentions: Sequence[MentionRecord], message_id: str, **shape: Any) -> str:
+        digest = digest_for(config, store=store, mentions=mentions, day=claim.day, now=now, **shape)
+        mailer.send(
+            compose(
+                subject=digest.subject,
+                text=digest.text,
+                html=digest.html,
+                sender=config.digest.sender,
+                to=config.digest.to,
+                message_id=message_id,
+                date=now,
+            )
+        )
+        return digest.subject
+
+    sender = config.digest.sender
+    try:
+        subject = send(claim.mentions, claim.message_id)
+    except DeliveryError as exc:
+        if not exc.too_large:
+            raise
+        log.warning("Résumé refusé pour sa taille : envoi en plusieurs parties")
+        subject = _deliver_in_parts(claim, sender, send)
+    store.complete_digest(claim.id, now, subject)
+    log.info("Résumé envoyé (%s) : %s", mailer.destination, subject)
+    return subject
+
+
+def _deliver_in_parts(claim: DigestClaim, sender: str, send: Callable[..., str]) -> str:
+    ordered = sorted(claim.mentions, key=lambda m: (not m.urgent, m.id))
+    size = DIGEST_PART_SIZE
+    parts = [ordered[start : start + size] for start in range(0, len(ordered), size)] or [[]]
+    subject = ""
+    for number, mentions in enumerate(parts, start=1):
+        part_id = stable_message_id(sender, claim.message_id, f"partie {number}/{len(parts)}")
+        try:
+            sent = send(mentions, part_id, list_limit=size, part=(number, len(parts)))
+        except DeliveryError as exc:
+            if not exc.too_large:
+                if number > 1:  # parts were accepted: keep the reservation, resend as is
+                    raise DeliveryError(str(exc), outcome_unknown=True) from exc
+                raise
+            log.warning("Partie %d du résumé encore trop grande : résumé abrégé", number)
+            return send(
+                claim.mentions, stable_message_id(sender, claim.message_id, "abrégé"), list_limit=0
+            )
+        subject = subject or sent
+    return subject
 
 
 @dataclass(frozen=True, slots=True)
