@@ -55,7 +55,8 @@ from matchers.normalize import (
     fold_plain,
     fold_windows,
     loose_fold,
-    word_edge,
+    word_end,
+    word_start,
 )
 
 CONNECTORS = frozenset({"de", "du", "d", "des", "of", "la", "l"})
@@ -65,7 +66,9 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 _SPLIT = re.compile(r"([a-z0-9]+)")
 _WEAK_SEP = re.compile(r"[ \t\n'\-]{1,12}")
 _LIST_SEP = re.compile(r"[ \t\n'\-,]{1,12}")
-_CUT_WORD = re.compile(r"-[ \t]*\n[ \t]*\n?[ \t]*")  # \r\n folds to two \n
+# \r\n folds to two \n; written so that no run of spaces can be split two ways
+# (a long run would make a failing fullmatch try every split)
+_CUT_WORD = re.compile(r"-[ \t]*\n(?:[ \t]*\n)?[ \t]*")
 _CUT_BYTES = re.compile(rb"-[ \t]*\n")
 _WORD_BYTES = re.compile(rb"[a-z0-9]+")
 _LIST_WINDOW = 14
@@ -135,12 +138,20 @@ class _Text:
         self.original = original
         self.folded = folded
         self._has: dict[str, bool] = {}
+        self._cut: bool | None = None
         parts = _SPLIT.split(folded.text)  # separator, word, separator, …, separator
         bounds = list(accumulate(map(len, parts)))
         self.words: list[str] = parts[1::2]
         self.seps: list[str] = parts[2::2]
         self.starts: list[int] = bounds[0:-1:2]
         self.ends: list[int] = bounds[1::2]
+
+    @property
+    def cut(self) -> bool:
+        """Is a word cut by a hyphen at a line end somewhere? (cached)"""
+        if self._cut is None:
+            self._cut = _CUT_WORD.search(self.folded.text) is not None
+        return self._cut
 
     def has(self, word: str) -> bool:
         """Is ``word`` anywhere in the folded text? (cached)"""
@@ -174,13 +185,12 @@ class _Text:
         if (
             index + 1 < len(words)
             and len(text) < len(target)
+            and abs(len(text) + len(words[index + 1]) - len(target)) <= tolerance
             and _CUT_WORD.fullmatch(self.seps[index])
         ):
-            joined = text + words[index + 1]
-            if abs(len(joined) - len(target)) <= tolerance:
-                edits = OSA.distance(joined, target, score_cutoff=tolerance)
-                if edits <= tolerance and (best is None or edits < best[1]):
-                    best = (index + 1, edits)
+            edits = OSA.distance(text + words[index + 1], target, score_cutoff=tolerance)
+            if edits <= tolerance and (best is None or edits < best[1]):
+                best = (index + 1, edits)
         return best
 
     def weak_after(self, index: int) -> bool:
@@ -232,6 +242,8 @@ class BrandMatcher:
         self.aliases = [p for p in map(_Phrase.of, aliases) if p]
         self._alias_gates = [self._first_word_gate(p.words) for p in self.aliases]
         self._alias_cache: dict[int, list[tuple[_Phrase, _Gate]]] = {}
+        self._alias_needs = [self._exact_words(p.words) for p in self.aliases]
+        self._all_aliases = sum(_ALIAS << number for number in range(len(self.aliases)))
         self.exclusions = [p for p in map(_Phrase.of, exclude) if p]
         self._exclusion_gates = [self._first_word_gate(p.words) for p in self.exclusions]
         self._exclusion_needs = [self._exact_words(p.words) for p in self.exclusions]
@@ -247,6 +259,7 @@ class BrandMatcher:
         self._bare_handles = bare
         self._anchors, self._checks = self._make_anchors()
         self._reach = {a: self._chars_around(a, uses) for a, uses in self._anchors.items()}
+        self._offsets = {a: _offsets(uses) for a, uses in self._anchors.items()}
         self._prepare_windows()
         self._prepare_quick_look()
 
@@ -401,13 +414,17 @@ class BrandMatcher:
         starts = doc.starts
         last_token = len(starts) - 1
         wanted: dict[int, int] = {}
-        for anchor, uses in self._anchors.items():
+        for anchor, offsets in self._offsets.items():
+            previous = -1
             for position in _find_all(text, anchor):
                 index = bisect.bisect_right(starts, position) - 1
-                if index >= 0:
-                    for flags, first, last in uses:
-                        for at in range(max(0, index + first), min(last_token, index + last) + 1):
-                            wanted[at] = wanted.get(at, 0) | flags
+                if index == previous:
+                    continue  # the same token again (a run without spaces)
+                previous = index
+                for offset, flags in offsets:
+                    at = index + offset
+                    if 0 <= at <= last_token:
+                        wanted[at] = wanted.get(at, 0) | flags
         return wanted
 
     def _ranges(self, text: str) -> list[tuple[int, int]]:
@@ -473,6 +490,7 @@ class BrandMatcher:
         """
         if _CUT_BYTES.search(aligned):
             return True  # a word cut at a line end may hide anything
+        present: dict[bytes, bool] = {}  # is the word in the text? looked for once
         for spec, position in hits:
             for anchor, at, checks in self._containing[spec]:
                 start = position - at
@@ -493,7 +511,7 @@ class BrandMatcher:
                     elif check is _KIND_NEAR:
                         if self._kind_near(aligned, known, start):
                             return True
-                    elif all(word in (loose or aligned) for word in check):
+                    elif all(_present(word, loose or aligned, present) for word in check):
                         return True
         return False
 
@@ -564,9 +582,8 @@ class BrandMatcher:
         if not found:
             return _NO_MATCH
         excluded = self._excluded_ranges(doc, found)
-        kept = [f for f in found if not any(f.start < e and s < f.end for s, e, _ in excluded)]
         spans = []
-        for item in _best_non_overlapping(kept):
+        for item in _best_non_overlapping(_outside(found, excluded)):
             start, end = doc.folded.original(item.start, item.end)
             spans.append(
                 Span(
@@ -594,6 +611,7 @@ class BrandMatcher:
 
     def _find(self, doc: _Text, starts: dict[int, int]) -> Iterable[_Found]:
         words = doc.words
+        aliases = self._possible_aliases(doc)
         for index, flags in starts.items():
             if flags & _KIND:
                 kind = self._kind_at(doc, index)
@@ -603,9 +621,9 @@ class BrandMatcher:
                 place = self._place_at(doc, index)
                 if place is not None:
                     yield from self._after_place(doc, place)
-            if flags >= _ALIAS:
+            if flags & aliases:
                 word = words[index]
-                for phrase, gate in self._flagged_aliases(flags):
+                for phrase, gate in self._flagged_aliases(flags & aliases):
                     if not _opens(gate, word):
                         continue  # the first word cannot be it
                     hit = self._phrase_at(doc, index, phrase.words)
@@ -623,6 +641,17 @@ class BrandMatcher:
             if anchor in folded:
                 for m in pattern.finditer(folded):
                     yield _Found(m.start(), m.end(), form, rule, score)
+
+    def _possible_aliases(self, doc: _Text) -> int:
+        """The flags of the aliases that may match in ``doc``: those whose words
+        taken exactly are all in it (any of them, when a word is cut at a line end)."""
+        if doc.cut:
+            return self._all_aliases
+        possible = 0
+        for number, needs in enumerate(self._alias_needs):
+            if all(doc.has(word) for word in needs):
+                possible |= _ALIAS << number
+        return possible
 
     def _found(self, doc: _Text, hit: _Hit, form: str, rule: str, score: int) -> _Found:
         return _Found(
@@ -783,7 +812,7 @@ class BrandMatcher:
         ranges = []
         words = doc.words
         text = doc.folded.text
-        cut = _CUT_WORD.search(text) is not None
+        cut = doc.cut
         for phrase, gate, needs in zip(
             self.exclusions, self._exclusion_gates, self._exclusion_needs, strict=True
         ):
@@ -834,6 +863,16 @@ class BrandMatcher:
         return None
 
 
+def _offsets(uses: Sequence[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """An anchor's uses as (token offset, all the flags set there), the offsets
+    in the order the uses first reach them (so tokens are tried in the same order)."""
+    merged: dict[int, int] = {}
+    for flags, first, last in uses:
+        for offset in range(first, last + 1):
+            merged[offset] = merged.get(offset, 0) | flags
+    return list(merged.items())
+
+
 def _opens(gate: _Gate, word: str) -> bool:
     """Can a phrase with this first-word ``gate`` start at the token ``word``?"""
     low, high, exact = gate
@@ -860,6 +899,14 @@ def _inexact(part: bytes, known: bool) -> bool:
     return SPLIT in part or (not known and b"?" in part)
 
 
+def _present(word: bytes, text: bytes, known: dict[bytes, bool]) -> bool:
+    """Is ``word`` in ``text``? Remembered in ``known``, for a text asked many times."""
+    found = known.get(word)
+    if found is None:
+        found = known[word] = word in text
+    return found
+
+
 def _find_all(text: AnyStr, part: AnyStr) -> list[int]:
     """The positions of ``part`` in ``text``, left to right, not overlapping."""
     found = []
@@ -876,19 +923,29 @@ def _occurrences(text: str, part: str) -> list[int]:
 
 
 def _merge(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
-    """Spans clipped to ``text`` and widened to whole words, merged when they touch."""
-    merged: list[list[int]] = []
+    """Spans clipped to ``text`` and widened to whole words, merged when they touch.
+
+    Each edge is widened once, where it ends up in the result: a merged window
+    ends on a word edge, so a span starting after that end starts in another
+    word, and one starting before it only may push the end further. Overlapping
+    spans in one long word (a run without spaces) thus cost the word's length
+    once, not once each.
+    """
+    merged: list[tuple[int, int]] = []
+    first = reach = edge = -1  # the open window: its start, furthest end, word end there
     for start, end in sorted(spans):
         start, end = max(0, start), min(end, len(text))
-        while start > 0 and word_edge(text[start - 1]):
-            start -= 1
-        while end < len(text) and word_edge(text[end]):
-            end += 1
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return [(start, end) for start, end in merged]
+        if start > reach:
+            if edge < reach:  # widened only when a span may start beyond it
+                edge = word_end(text, reach)
+            if start > edge:
+                if first >= 0:
+                    merged.append((first, edge))
+                first = word_start(text, start)
+        reach = max(reach, end)
+    if first >= 0:
+        merged.append((first, word_end(text, reach) if edge < reach else edge))
+    return merged
 
 
 _NO_MATCH = MatchResult()
@@ -900,9 +957,25 @@ def _original(doc: _Text, start: int, end: int) -> str:
 
 
 def _best_non_overlapping(found: list[_Found]) -> list[_Found]:
-    """Keep the strongest, then longest, of overlapping findings."""
+    """Keep the strongest, then longest, of overlapping findings.
+
+    The folded characters already kept are marked in a byte array, so each
+    finding is checked against all those kept in the time of its own length.
+    """
     kept: list[_Found] = []
+    taken = bytearray(max((f.end for f in found), default=0))
     for item in sorted(found, key=lambda f: (-f.score, -(f.end - f.start), f.start)):
-        if all(item.end <= k.start or k.end <= item.start for k in kept):
+        if taken.find(1, item.start, item.end) == -1:
             kept.append(item)
+            taken[item.start : item.end] = b"\x01" * (item.end - item.start)
     return kept
+
+
+def _outside(found: list[_Found], ranges: Sequence[tuple[int, int, str]]) -> list[_Found]:
+    """The findings that overlap none of ``ranges`` (folded [start, end) pairs)."""
+    if not ranges:
+        return found
+    covered = bytearray(max(end for _, end, _ in ranges))
+    for start, end, _ in ranges:
+        covered[start:end] = b"\x01" * (end - start)
+    return [f for f in found if covered.find(1, f.start, f.end) == -1]

@@ -238,6 +238,45 @@ def word_edge(char: str) -> bool:
     return char.isalnum() or (not char.isascii() and not fold_char(char))
 
 
+# Runs of characters :func:`word_edge` accepts, found at C speed: letters and
+# digits (``[^\W_]`` is exactly ``str.isalnum``), the characters removed by the
+# fold and the combining accents (U+034F, the grapheme joiner, is kept by the
+# fold). Rarer characters that fold to nothing end a run and are checked one by one.
+_WORD_RUN = re.compile("(?:[^\\W_]|[" + "".join(sorted(_REMOVED)) + "\u0300-\u034e\u0350-\u036f])+")
+
+
+def word_end(text: str, index: int) -> int:
+    """The end of the word ``text[index]`` is in: the first position from
+    ``index`` on where :func:`word_edge` is false (or the end of ``text``)."""
+    while True:
+        run = _WORD_RUN.match(text, index)
+        if run is not None:
+            index = run.end()
+        if index < len(text) and word_edge(text[index]):
+            index += 1  # a rarer character that folds to nothing
+        else:
+            return index
+
+
+def word_start(text: str, index: int) -> int:
+    """The start of the word ending at ``index``: the last position up to
+    ``index`` after a character where :func:`word_edge` is false (or 0).
+
+    Read backwards in growing chunks, so a word of any length costs its length.
+    """
+    chunk = 64
+    while index > 0 and word_edge(text[index - 1]):
+        low = max(0, index - chunk)
+        run = _WORD_RUN.match(text[low:index][::-1])
+        length = run.end() if run is not None else 0
+        index -= length
+        if index == low:
+            chunk *= 2
+        elif not length:  # a rarer character that folds to nothing
+            index -= 1
+    return index
+
+
 def fold_windows(text: str, windows: Sequence[tuple[int, int]]) -> Folded:
     """Fold only the ``windows`` of ``text`` (sorted, disjoint [start, end) pairs),
     joined by a NUL that no rule reads as a word separator; offsets point into
