@@ -5,6 +5,13 @@ line of every key, validates it with pydantic and turns any mistake into one
 :class:`~veille.errors.ConfigError` line: ``config.yaml: ligne 12 : digest.at :
 heure invalide « 7h30 » (attendu HH:MM)``.
 
+YAML syntax errors are told in French at the line of the real mistake, with
+the likely fix (an unclosed quote is reported where it opens, not at the end
+of the file). The file is read within limits: at most ``MAX_CONFIG_BYTES``,
+``MAX_ALIASES`` alias uses expanding to at most ``MAX_ALIAS_NODES`` nodes, and
+``MAX_DEPTH`` levels of nesting, so a "billion laughs" document is refused
+before it is expanded.
+
 Source entries are validated by the options model of their ``type:`` (passed in
 by the caller, see ``collectors.REGISTRY``), so each collector owns its options.
 """
@@ -31,10 +38,16 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from veille.errors import ConfigError
 
 DEFAULT_CONFIG = "config.yaml"
+
+MAX_CONFIG_BYTES = 1_000_000  # a real config.yaml is a few kilobytes
+MAX_ALIASES = 50  # uses of *name in the document
+MAX_ALIAS_NODES = 10_000  # nodes the aliases add once expanded
+MAX_DEPTH = 50  # nested blocks or lists
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|j)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "j": 86400}
@@ -127,7 +140,21 @@ class DigestConfig(_Section):
         return ZoneInfo(self.timezone)
 
 
+def _field_error(model: str, field: str, value: object, message: str) -> ValidationError:
+    """A validation error located on ``field`` (so the message names its line)."""
+    error = PydanticCustomError("value_error", "{error}", {"error": message})
+    return ValidationError.from_exception_data(
+        model, [InitErrorDetails(type=error, loc=(field,), input=value)]
+    )
+
+
 class SmtpConfig(_Section):
+    """How emails leave: port 587 with ``starttls``, or port 465 with ``ssl``.
+
+    With ``ssl: true`` the connection is encrypted from the start and
+    ``starttls`` is ignored; the port then defaults to 465.
+    """
+
     host: str
     port: int = Field(default=587, ge=1, le=65535)
     starttls: bool = True
@@ -144,7 +171,32 @@ class SmtpConfig(_Section):
                 "le mot de passe ne s'écrit jamais dans config.yaml : "
                 "mettez-le dans une variable d'environnement et nommez-la avec password_env"
             )
+        if isinstance(data, dict) and data.get("ssl") is True and "port" not in data:
+            return {**data, "port": 465}
         return data
+
+    @model_validator(mode="after")
+    def _port_matches_encryption(self) -> SmtpConfig:
+        # Both mismatches only show at connection time: 587 answers SSL with a
+        # plain-text greeting (handshake error), 465 waits for a TLS hello while
+        # the client waits for a greeting (a hang until the timeout).
+        if self.ssl and self.port == 587:
+            raise _field_error(
+                "SmtpConfig",
+                "port",
+                self.port,
+                "le port 587 attend STARTTLS, pas une connexion SSL directe : "
+                "retirez ssl: true (starttls: true suffit) ou prenez le port 465",
+            )
+        if not self.ssl and self.port == 465:
+            raise _field_error(
+                "SmtpConfig",
+                "port",
+                self.port,
+                "le port 465 attend une connexion chiffrée dès le départ (STARTTLS n'y "
+                "fonctionne pas) : ajoutez ssl: true, ou prenez le port 587 avec starttls: true",
+            )
+        return self
 
     def password(self) -> str | None:
         """The password read from the environment at the moment it is needed."""
@@ -155,6 +207,7 @@ class SmtpConfig(_Section):
 
 class StorageConfig(_Section):
     url: str = "sqlite:///veille.db"
+    evidence_dir: str = Field(default="preuves", min_length=1)  # see Config.evidence_dir
     keep_text: Duration = timedelta(days=90)  # text of items, for veille rescan
     keep_items: Duration = timedelta(days=180)  # items seen without a mention
 
@@ -219,6 +272,7 @@ class Config:
     storage: StorageConfig
     http: HttpConfig
     outbox_dir: Path
+    evidence_dir: Path  # storage.evidence_dir, resolved: evidence for the démarches
 
     @property
     def enabled_sources(self) -> tuple[SourceConfig, ...]:
@@ -230,51 +284,412 @@ class Config:
 Path_ = tuple[str | int, ...]
 
 
-def _construct(node: yaml.Node, path: Path_, lines: dict[Path_, int], where: str) -> Any:
+class _Refused(Exception):
+    """The YAML is refused before it is turned into data; ``line`` is 1-based."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class _GuardedLoader(yaml.SafeLoader):
+    """Composes the node graph, refusing a document that would blow up once expanded.
+
+    PyYAML composes an alias as one more reference to the anchored node, so
+    the graph stays small; it grows when it is turned into Python data. Counting
+    here stops a "billion laughs" before that, and bounds the nesting depth (the
+    composer is recursive: a thousand ``[`` would otherwise end in RecursionError).
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._aliases = 0
+        self._alias_nodes = 0
+        self._depth = 0
+        self._open: set[str] = set()  # anchors whose node is being composed
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        if isinstance(event, yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _Refused(
+                    line,
+                    f"trop d'alias YAML (*nom) : plus de {MAX_ALIASES} dans le fichier ; "
+                    "écrivez ces valeurs en toutes lettres",
+                )
+            if event.anchor in self._open:
+                raise _Refused(
+                    line, f"l'alias « *{event.anchor} » est à l'intérieur du bloc qu'il désigne"
+                )
+            target = self.anchors.get(event.anchor)
+            if target is not None:  # an undefined alias is left to PyYAML
+                self._alias_nodes += self._size(target)
+                if self._alias_nodes > MAX_ALIAS_NODES:
+                    raise _Refused(
+                        line,
+                        "les alias YAML (*nom) développent le fichier au-delà de "
+                        f"{_thousands(MAX_ALIAS_NODES)} éléments ; "
+                        "écrivez ces valeurs en toutes lettres",
+                    )
+            return super().compose_node(parent, index)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Refused(
+                line,
+                f"imbrication trop profonde (plus de {MAX_DEPTH} niveaux de blocs ou de listes)",
+            )
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self._open.add(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+            if anchor is not None:
+                self._open.discard(anchor)
+
+    def _size(self, node: yaml.Node) -> int:
+        """How many nodes ``node`` stands for once its aliases are expanded."""
+        size = self._sizes.get(id(node))
+        if size is None:
+            if isinstance(node, yaml.MappingNode):
+                size = 1 + sum(self._size(key) + self._size(value) for key, value in node.value)
+            elif isinstance(node, yaml.SequenceNode):
+                size = 1 + sum(self._size(item) for item in node.value)
+            else:
+                size = 1
+            self._sizes[id(node)] = size
+        return size
+
+
+def _construct(
+    node: yaml.Node,
+    path: Path_,
+    lines: dict[Path_, int],
+    where: str,
+    scalars: yaml.constructor.SafeConstructor,
+) -> Any:
     """Turn a composed YAML node into Python data, recording each path's line."""
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = str(yaml.safe_load(yaml.serialize(key_node)))
+            key = str(_construct(key_node, (*path, "?"), {}, where, scalars))
             if key in result:
                 raise ConfigError(
                     f"{where}: ligne {key_node.start_mark.line + 1} : clé en double « {key} »"
                 )
             lines[(*path, key)] = key_node.start_mark.line + 1
-            result[key] = _construct(value_node, (*path, key), lines, where)
+            result[key] = _construct(value_node, (*path, key), lines, where, scalars)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [
-            _construct(item, (*path, index), lines, where) for index, item in enumerate(node.value)
+            _construct(item, (*path, index), lines, where, scalars)
+            for index, item in enumerate(node.value)
         ]
-    return yaml.safe_load(yaml.serialize(node))
+    try:
+        return scalars.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, OverflowError):
+        # An explicit tag (!foo, !!int abc) or a date that does not exist (2024-13-01).
+        at = f"{where}: ligne {node.start_mark.line + 1} : "
+        if node.tag not in scalars.yaml_constructors:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise ConfigError(
+                f"{at}étiquette YAML « {tag} » non prise en charge : retirez-la"
+            ) from None
+        raise ConfigError(
+            f"{at}valeur illisible « {node.value} » : mettez-la entre guillemets"
+        ) from None
 
 
-def _read_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
+def _thousands(number: int) -> str:
+    return f"{number:,}".replace(",", " ")
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, refused beyond ``MAX_CONFIG_BYTES`` before anything is parsed."""
     where = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+            size = max(len(raw), os.fstat(handle.fileno()).st_size)
     except FileNotFoundError:
         raise ConfigError(
             f"{where}: fichier introuvable (indiquez-le avec --config ou VEILLE_CONFIG)"
         ) from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{where}: le fichier doit être encodé en UTF-8") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{where}: c'est un dossier ; indiquez le fichier lui-même") from None
     except OSError as exc:
         raise ConfigError(f"{where}: lecture impossible ({exc.strerror})") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{where}: fichier trop volumineux ({_thousands(size)} octets ; limite : "
+            f"{_thousands(MAX_CONFIG_BYTES)} octets, soit {MAX_CONFIG_BYTES / 1e6:g} Mo) : "
+            "un config.yaml fait quelques Ko"
+        )
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f"ligne {mark.line + 1} : " if mark else ""
-        raise ConfigError(f"{where}: {line}YAML invalide ({exc.problem or exc.context})") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{where}: le fichier doit être encodé en UTF-8") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _read_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
+    where = str(path)
+    text = _read_text(path)
+    loader: _GuardedLoader | None = None
+    try:
+        loader = _GuardedLoader(text)  # checks for forbidden characters at once
+        node = loader.get_single_node()
+    except _Refused as exc:
+        raise ConfigError(f"{where}: ligne {exc.line} : {exc.message}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{where}: YAML invalide ({exc})") from None
+        line, message = _syntax_error(exc, text)
+        at = f"ligne {line} : " if line else ""
+        raise ConfigError(f"{where}: {at}{message}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     if node is None:
         raise ConfigError(f"{where}: le fichier est vide")
     lines: dict[Path_, int] = {}
-    return _construct(node, (), lines, where), lines
+    return _construct(node, (), lines, where, yaml.constructor.SafeConstructor()), lines
+
+
+# --- YAML syntax errors, in French ----------------------------------------------------
+# PyYAML reports where it noticed the problem, often far below the mistake (an
+# unclosed quote shows at the end of the file). Each rule below maps one common
+# PyYAML problem to the line of the real mistake and the likely fix.
+
+_TOKEN_START = re.compile(r"found character '(.+)' that cannot start any token")
+
+
+def _spaces(count: int) -> str:
+    return f"{count} espace{'s' if count > 1 else ''}"
+
+
+def _value_text(text: str) -> str:
+    """A plain value as YAML reads it: up to its end-of-line comment."""
+    return text.split(" #", 1)[0].strip()
+
+
+def _quoted(value: str) -> str:
+    if '"' in value or "\\" in value:
+        return "'" + value.replace("'", "''") + "'"
+    return f'"{value}"'
+
+
+def _key_column(line: str) -> tuple[int, str]:
+    """Where the key of ``line`` starts (after a list dash) and the key itself."""
+    body = line.lstrip()
+    column = len(line) - len(body)
+    if body.startswith("- "):
+        rest = body[2:].lstrip()
+        column += len(body) - len(rest)
+        body = rest
+    return column, body.split(":", 1)[0].strip()
+
+
+def _previous_line(lines: Sequence[str], index: int) -> int | None:
+    """The index of the nearest line above ``index`` holding more than a comment."""
+    for before in range(min(index, len(lines)) - 1, -1, -1):
+        stripped = lines[before].strip()
+        if stripped and not stripped.startswith("#"):
+            return before
+    return None
+
+
+def _indentation(lines: Sequence[str], index: int, column: int) -> str:
+    here = lines[index] if index < len(lines) else ""
+    key = _key_column(here[column:])[1] or here.strip()
+    previous = _previous_line(lines, index)
+    if previous is not None:
+        other_column, other = _key_column(lines[previous])
+        item = lines[previous].lstrip()
+        if item.startswith("- ") and not re.search(r":(\s|$)", item):
+            return (
+                f"indentation incohérente : « {key} » suit la liste de la ligne {previous + 1} "
+                "sans être un élément « - » ; une clé du bloc parent s'écrit moins en retrait"
+            )
+        if other and other_column != column:
+            return (
+                f"indentation incohérente : « {key} » est à {_spaces(column)} du bord, "
+                f"« {other} » (ligne {previous + 1}) à {_spaces(other_column)} ; "
+                "alignez les clés d'un même bloc, avec des espaces"
+            )
+    return (
+        f"indentation incohérente : « {key} » ne s'aligne sur aucun bloc ouvert au-dessus ; "
+        "vérifiez les espaces au début de cette ligne et de la précédente"
+    )
+
+
+def _colon_in_value(lines: Sequence[str], mark: yaml.Mark) -> tuple[int, str]:
+    """``mapping values are not allowed here``: a ': ' inside a value, or a key too far right."""
+    here = lines[mark.line] if mark.line < len(lines) else ""
+    body = here[: mark.column].lstrip()
+    if body.startswith("- "):
+        body = body[2:].lstrip()
+    key, separator, start = body.partition(": ")
+    if separator:
+        value = _value_text(start + here[mark.column :])
+        return mark.line + 1, (
+            "la valeur contient « : » : mettez la valeur entre guillemets "
+            f"({key}: {_quoted(value)})"
+        )
+    previous = _previous_line(lines, mark.line)
+    if previous is not None and not re.search(r":(\s|$)", lines[previous]):
+        return previous + 1, (
+            f"il manque « : » après « {_value_text(_key_column(lines[previous])[1])} » "
+            "(une clé s'écrit « clé: valeur »)"
+        )
+    return mark.line + 1, _indentation(lines, mark.line, _key_column(here)[0])
+
+
+def _quoted_before(text: str, index: int) -> yaml.ScalarToken | None:
+    """The quoted scalar that ends right before ``index``, if that is what precedes it."""
+    last: yaml.Token | None = None
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if token.start_mark.index >= index:
+                break
+            last = token
+    except yaml.YAMLError:
+        pass
+    if isinstance(last, yaml.ScalarToken) and last.style in ("'", '"'):
+        return last
+    return None
+
+
+def _text_after_quote(lines: Sequence[str], quoted: yaml.ScalarToken) -> str:
+    """Text after a closing quote: an apostrophe in single quotes, or a half-quoted value."""
+    start = quoted.start_mark
+    key = _key_column(lines[start.line][: start.column])[1]
+    value = _value_text(lines[start.line][start.column :])
+    shown = f"{key}: " if key else ""
+    if quoted.style == "'" and len(value) > 1 and value.endswith("'"):
+        inner = value[1:-1]
+        return (
+            "du texte suit le guillemet de fin : entre guillemets simples, une apostrophe "
+            f"s'écrit deux fois ('') ; écrivez plutôt {shown}{_quoted(inner)}"
+        )
+    return (
+        "du texte suit le guillemet de fin : mettez toute la valeur entre guillemets "
+        f"({shown}{_quoted(value)})"
+    )
+
+
+def _syntax_error(exc: yaml.YAMLError, text: str) -> tuple[int | None, str]:
+    """The line of the real mistake and a French message with the likely fix."""
+    lines = text.split("\n")
+    if isinstance(exc, yaml.reader.ReaderError):
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return text.count("\n", 0, exc.position) + 1, (
+            f"caractère interdit (U+{code:04X}) : retirez-le ou remplacez-le"
+        )
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return None, f"YAML invalide ({' '.join(str(exc).split())})"
+    problem, context = exc.problem or "", exc.context or ""
+    mark, start = exc.problem_mark, exc.context_mark
+    if mark is None:
+        mark = start
+    if mark is None:
+        return None, f"YAML invalide (PyYAML : {problem or context})"
+    line = mark.line + 1
+    here = lines[mark.line] if mark.line < len(lines) else ""
+
+    if "quoted scalar" in context and start is not None:
+        if problem.startswith("found unexpected"):  # end of stream, or a '---' line
+            quote = text[start.index] if text[start.index : start.index + 1] == "'" else '"'
+            return start.line + 1, (
+                f"guillemet non fermé : la valeur qui commence par {quote} sur cette ligne "
+                f"ne se termine jamais ; ajoutez le guillemet de fin {quote}"
+            )
+        if problem.startswith("found unknown escape character"):
+            return line, (
+                "barre oblique inverse (\\) entre guillemets doubles : doublez-la (\\\\) "
+                "ou mettez la valeur entre guillemets simples"
+            )
+    if problem.startswith("found character"):
+        found = _TOKEN_START.match(problem)
+        character = found.group(1) if found else ""
+        if character == "\\t":
+            if not here[: mark.column].strip():
+                return line, "tabulation interdite pour l'indentation : utilisez des espaces"
+            return line, "tabulation interdite ici : remplacez-la par une espace"
+        if character in ("@", "`", "%"):
+            value = _value_text(here[mark.column :])
+            return line, (
+                f"une valeur ne peut pas commencer par « {character} » : "
+                f"mettez-la entre guillemets ({_quoted(value)})"
+            )
+    if problem == "mapping values are not allowed here":
+        return _colon_in_value(lines, mark)
+    if problem.startswith("expected <block end>, but found"):
+        found_token = problem.rsplit("but found ", 1)[1].strip("'")
+        if found_token == "<scalar>":
+            quoted = _quoted_before(text, mark.index)
+            if quoted is not None and quoted.start_mark.line < quoted.end_mark.line:
+                quote = quoted.style
+                return quoted.start_mark.line + 1, (
+                    f"guillemet non fermé : la valeur qui commence par {quote} sur cette ligne "
+                    f"ne se termine pas sur la même ligne ; ajoutez le guillemet de fin {quote}"
+                )
+            if quoted is not None:
+                return line, _text_after_quote(lines, quoted)
+        elif found_token in ("]", "}"):
+            opener = "[" if found_token == "]" else "{"
+            return line, (
+                f"« {found_token} » en trop : aucun « {opener} » ouvert ne lui correspond "
+                "(retirez-le, ou mettez la valeur entre guillemets)"
+            )
+        elif found_token == "-":
+            return line, (
+                "indentation incohérente : cet élément de liste (« - ») n'appartient à aucune "
+                "liste ; mettez-le en retrait sous la clé de sa liste"
+            )
+        if found_token != "<scalar>" or not here[: mark.column].strip():
+            return line, _indentation(lines, mark.line, mark.column)
+    if context.startswith("while parsing a flow") and problem.startswith("expected ','"):
+        sequence = "sequence" in context
+        if start is not None and (mark.line > start.line or "<stream end>" in problem):
+            if sequence:
+                return start.line + 1, (
+                    "crochet « [ » non fermé : ajoutez « ] » à la fin de la liste"
+                )
+            return start.line + 1, "accolade « { » non fermée : ajoutez « } » à la fin du bloc"
+        if sequence:
+            return line, (
+                "liste [ … ] mal formée : séparez les éléments par des virgules et mettez "
+                "entre guillemets ceux qui contiennent « : », « , », « [ » ou « ] »"
+            )
+        return line, (
+            "bloc { … } mal formé : écrivez {clé: valeur, clé: valeur} et mettez entre "
+            "guillemets les valeurs qui contiennent « : » ou « , »"
+        )
+    if context == "while scanning a simple key" and start is not None:
+        key = _value_text(lines[start.line][start.column :]) if start.line < len(lines) else ""
+        return start.line + 1, (
+            f"il manque « : » après « {key} » (une clé s'écrit « clé: valeur »), "
+            "ou l'indentation de cette ligne est incohérente"
+        )
+    if context.startswith("found duplicate anchor") and start is not None:
+        return line, (
+            f"ancre en double (déjà définie à la ligne {start.line + 1}) : "
+            "donnez un autre nom à celle-ci"
+        )
+    if problem.startswith("found undefined alias"):
+        return line, (
+            "alias (*nom) sans ancre (&nom) plus haut dans le fichier : pour une valeur "
+            "qui commence par *, mettez-la entre guillemets"
+        )
+    if context == "expected a single document in the stream":
+        return line, "un seul document par fichier : retirez la ligne « --- » et fusionnez la suite"
+    details = "; ".join(" ".join(part.split()) for part in (problem, context) if part)
+    return line, f"YAML invalide ; vérifiez cette ligne et la précédente (PyYAML : {details})"
 
 
 # --- Error messages -----------------------------------------------------------------
@@ -414,8 +829,12 @@ def load_config(path: Path, *, source_types: Mapping[str, type[SourceConfig]]) -
         sources.append(source)
 
     base = path.resolve().parent
+    evidence_dir = base / document.storage.evidence_dir
     storage = document.storage.model_copy(
-        update={"url": _resolve_storage_url(document.storage.url, base)}
+        update={
+            "url": _resolve_storage_url(document.storage.url, base),
+            "evidence_dir": str(evidence_dir),
+        }
     )
     return Config(
         path=path,
@@ -427,4 +846,5 @@ def load_config(path: Path, *, source_types: Mapping[str, type[SourceConfig]]) -
         storage=storage,
         http=document.http,
         outbox_dir=(base / document.outbox),
+        evidence_dir=evidence_dir,
     )

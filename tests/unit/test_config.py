@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,7 +13,7 @@ import pytest
 
 from collectors import REGISTRY, options_models
 from tests.conftest import ROOT, run_veille
-from veille.config import load_config, parse_duration
+from veille.config import Config, load_config, parse_duration
 from veille.errors import ConfigError
 
 GOOD = """\
@@ -27,7 +31,7 @@ digest:
 """
 
 
-def _load(tmp_path: Path, text: str):
+def _load(tmp_path: Path, text: str) -> Config:
     path = tmp_path / "config.yaml"
     path.write_text(text, encoding="utf-8")
     return load_config(path, source_types=options_models())
@@ -55,6 +59,7 @@ def test_good_config_loads_with_defaults(tmp_path: Path) -> None:
     assert config.smtp is None
     assert config.storage.url == f"sqlite:///{(tmp_path / 'veille.db').resolve()}"
     assert config.outbox_dir == tmp_path / "outbox"
+    assert config.evidence_dir == tmp_path / "preuves"
 
 
 CASES = [
@@ -89,8 +94,22 @@ CASES = [
         12,
         "password_env",
     ),
-    ("yaml syntax", GOOD + "  to: [oops\n", 13, "YAML invalide"),
+    # PyYAML notices the end of the file (line 13); the mistake is the "[" of line 12.
+    ("yaml syntax", GOOD + "  to: [oops\n", 12, "crochet « [ » non fermé"),
     ("duplicate key", GOOD + "brand:\n  name: X\n", 12, "clé en double « brand »"),
+    ("empty evidence_dir", GOOD + "storage:\n  evidence_dir: ''\n", 13, "ne doit pas être vide"),
+    (
+        "ssl on the STARTTLS port",
+        GOOD + "smtp:\n  host: smtp.test\n  port: 587\n  ssl: true\n",
+        14,
+        "smtp.port : le port 587 attend STARTTLS, pas une connexion SSL directe",
+    ),
+    (
+        "STARTTLS on the SSL port",
+        GOOD + "smtp:\n  host: smtp.test\n  port: 465\n  starttls: true\n",
+        14,
+        "smtp.port : le port 465 attend une connexion chiffrée dès le départ",
+    ),
     (
         "duplicate source",
         GOOD + "  - {name: Journal, type: feed, url: 'https://a.test/'}\n",
@@ -170,3 +189,308 @@ def test_init_writes_a_valid_commented_starter_and_never_overwrites(tmp_path: Pa
     assert check.code == 0, check.err
     again = run_veille("init", str(tmp_path / "etc"), cwd=tmp_path)
     assert again.code == 2 and "existe déjà" in again.err
+
+
+# --- YAML syntax: French, at the line of the real mistake, with the fix ------------------
+
+SYNTAX = [
+    (
+        "quote never closed",
+        GOOD.replace('"07:30"', '"07:30'),
+        11,
+        'guillemet non fermé : la valeur qui commence par " sur cette ligne ne se termine '
+        'jamais ; ajoutez le guillemet de fin "',
+    ),
+    (
+        # The quote of line 10 is closed by the first quote of line 11: PyYAML
+        # complains on line 11, the mistake is on line 10.
+        "quote closed by the next line's quote",
+        GOOD.replace("from: veille@cegep.example", 'from: "veille@cegep.example'),
+        10,
+        "guillemet non fermé",
+    ),
+    (
+        "tab used for indentation",
+        GOOD.replace("    type: feed", "\t  type: feed"),
+        5,
+        "tabulation interdite pour l'indentation : utilisez des espaces",
+    ),
+    (
+        "colon inside a value",
+        GOOD.replace("name: Cégep de Drummondville", "name: Cégep: Drummondville"),
+        2,
+        "la valeur contient « : » : mettez la valeur entre guillemets "
+        '(name: "Cégep: Drummondville")',
+    ),
+    (
+        "colon inside a search query",
+        GOOD.replace(
+            "    every: 30m\n",
+            "    every: 30m\n  - name: Recherche\n    type: search\n    engine: google_news\n"
+            "    query: Cégep: nouvelles\n",
+        ),
+        11,
+        '(query: "Cégep: nouvelles")',
+    ),
+    (
+        "key further right than its neighbours",
+        GOOD.replace("  from:", "   from:"),
+        10,
+        "indentation incohérente : « from » est à 3 espaces du bord, « to » (ligne 9) à 2 espaces",
+    ),
+    (
+        "key further left than its neighbours",
+        GOOD.replace("    type: feed", "   type: feed"),
+        5,
+        "indentation incohérente : « type » est à 3 espaces du bord, « name » (ligne 4) à 4",
+    ),
+    (
+        "bracket never closed",
+        GOOD.replace("cegep.example]", "cegep.example"),
+        9,
+        "crochet « [ » non fermé : ajoutez « ] » à la fin de la liste",
+    ),
+    (
+        "brace never closed",
+        GOOD + "http: {timeout: 20s\n",
+        12,
+        "accolade « { » non fermée : ajoutez « } »",
+    ),
+    ("colon forgotten", GOOD.replace("brand:", "brand"), 1, "il manque « : » après « brand »"),
+    (
+        "apostrophe inside single quotes",
+        GOOD.replace("- name: Journal", "- name: 'L'Express'"),
+        4,
+        "entre guillemets simples, une apostrophe s'écrit deux fois ('') ; "
+        'écrivez plutôt name: "L\'Express"',
+    ),
+    (
+        "quoted phrase followed by more words",
+        GOOD.replace(
+            "    every: 30m\n",
+            "    every: 30m\n  - name: Recherche\n    type: search\n    engine: google_news\n"
+            '    query: "Cégep de Drummondville" OR cegepdrummond  # le nom et le compte\n',
+        ),
+        11,
+        """mettez toute la valeur entre guillemets """
+        """(query: '"Cégep de Drummondville" OR cegepdrummond')""",
+    ),
+    (
+        "handle starting with @",
+        GOOD.replace(
+            "  name: Cégep de Drummondville\n",
+            "  name: Cégep de Drummondville\n  handles:\n    - @cegepdrummond\n",
+        ),
+        4,
+        "une valeur ne peut pas commencer par « @ » : "
+        'mettez-la entre guillemets ("@cegepdrummond")',
+    ),
+    (
+        "second document",
+        GOOD + "---\nbrand: {name: Autre}\n",
+        12,
+        "un seul document par fichier",
+    ),
+    (
+        "other mistakes: generic French line with PyYAML's words",
+        GOOD + "outbox: >x\n",
+        12,
+        "YAML invalide ; vérifiez cette ligne et la précédente (PyYAML : expected chomping",
+    ),
+    (
+        "forbidden character",
+        GOOD.replace("Journal", "Jour\x07nal"),
+        4,
+        "caractère interdit (U+0007)",
+    ),
+    # These three ended in a traceback.
+    ("empty block", GOOD + "alerts:\n", 12, "alerts : doit être un bloc de clés"),
+    (
+        "unknown tag",
+        GOOD.replace("every: 30m", "every: !duree 30m"),
+        7,
+        "étiquette YAML « !duree » non prise en charge : retirez-la",
+    ),
+    ("impossible date", GOOD + "outbox: 2024-13-45\n", 12, "valeur illisible « 2024-13-45 »"),
+]
+
+
+@pytest.mark.parametrize(("label", "text", "line", "message"), SYNTAX, ids=[c[0] for c in SYNTAX])
+def test_yaml_mistakes_in_french_at_the_real_line(
+    tmp_path: Path, label: str, text: str, line: int, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _load(tmp_path, text)
+    shown = str(caught.value)
+    assert shown.startswith(f"{tmp_path / 'config.yaml'}: ligne {line} : "), shown
+    assert message in shown, shown
+    assert "\n" not in shown
+    if "PyYAML" not in message:
+        assert "while " not in shown and "found " not in shown, shown
+
+
+def test_cli_yaml_mistake_is_one_french_line(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(
+        GOOD.replace("name: Cégep de Drummondville", "name: Cégep: Drummondville"),
+        encoding="utf-8",
+    )
+    result = run_veille("check", cwd=tmp_path)
+    assert result.code == 2
+    assert result.err.strip() == (
+        "config.yaml: ligne 2 : la valeur contient « : » : mettez la valeur entre guillemets "
+        '(name: "Cégep: Drummondville")'
+    )
+
+
+# --- Resource limits ---------------------------------------------------------------------
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Interrupt the test (instead of hanging it) if the loader expands what it should refuse."""
+
+    def expired(signum: int, frame: object) -> None:
+        raise TimeoutError(f"toujours en cours après {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_config_over_1_mb_is_refused_before_parsing(tmp_path: Path) -> None:
+    text = GOOD + "\t" * 1_100_000  # parsed, the tabs would be a syntax error
+    size = len(text.encode("utf-8"))
+    with pytest.raises(ConfigError) as caught:
+        _load(tmp_path, text)
+    shown = f"{size:,}".replace(",", " ")
+    assert str(caught.value) == (
+        f"{tmp_path / 'config.yaml'}: fichier trop volumineux "
+        f"({shown} octets ; limite : 1 000 000 octets, soit 1 Mo) : un config.yaml fait quelques Ko"
+    )
+
+
+def test_config_just_under_the_limit_loads(tmp_path: Path) -> None:
+    text = GOOD + "# " + "x" * (999_000 - len(GOOD.encode("utf-8"))) + "\n"
+    assert _load(tmp_path, text).brand.name == "Cégep de Drummondville"
+
+
+BILLION_LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{name}: &{name} [{', '.join([f'*{before}'] * 9)}]\n"
+    for before, name in zip("abcdefgh", "bcdefghi", strict=True)
+)
+# Only 48 alias uses, yet 2**24 nodes once expanded.
+DOUBLINGS = "l0: &l0 [lol, lol]\n" + "".join(
+    f"l{level}: &l{level} [*l{level - 1}, *l{level - 1}]\n" for level in range(1, 25)
+)
+YAML_BOMBS = [
+    ("billion laughs", BILLION_LAUGHS, 5, "les alias YAML (*nom) développent le fichier au-delà"),
+    ("doublings under 50 aliases", DOUBLINGS, 12, "développent le fichier au-delà de 10 000"),
+    (
+        "more than 50 aliases",
+        "x: &x 1\nmany:\n" + "  - *x\n" * 51,
+        53,
+        "trop d'alias YAML (*nom) : plus de 50 dans le fichier",
+    ),
+    ("recursive alias", "a: &a [1, *a]\n", 1, "l'alias « *a » est à l'intérieur du bloc"),
+    ("deep nesting", "a: " + "[\n" * 5000 + "]" * 5000 + "\n", 50, "imbrication trop profonde"),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "text", "line", "message"), YAML_BOMBS, ids=[c[0] for c in YAML_BOMBS]
+)
+def test_yaml_bombs_are_refused_before_expansion(
+    tmp_path: Path, label: str, text: str, line: int, message: str
+) -> None:
+    started = time.perf_counter()
+    with _deadline(5), pytest.raises(ConfigError) as caught:
+        _load(tmp_path, text)
+    elapsed = time.perf_counter() - started
+    shown = str(caught.value)
+    assert shown.startswith(f"{tmp_path / 'config.yaml'}: ligne {line} : "), shown
+    assert message in shown, shown
+    assert elapsed < 0.5, elapsed
+
+
+def test_a_few_aliases_still_work(tmp_path: Path) -> None:
+    text = GOOD.replace("every: 30m", "every: &often 30m").replace(
+        "digest:",
+        "  - {name: Autre, type: feed, url: 'https://autre.test/', every: *often}\ndigest:",
+    )
+    config = _load(tmp_path, text)
+    assert [s.every for s in config.sources] == [timedelta(minutes=30)] * 2
+
+
+# --- storage.evidence_dir ----------------------------------------------------------------
+
+
+def test_evidence_dir_is_resolved_against_the_config_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(
+        GOOD + "storage:\n  evidence_dir: dossiers/preuves\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    config = load_config(Path("etc/config.yaml"), source_types=options_models())
+    assert config.evidence_dir == folder / "dossiers" / "preuves"
+    assert config.storage.evidence_dir == str(config.evidence_dir)
+    elsewhere = tmp_path / "ailleurs"
+    config = _load(folder, GOOD + f"storage:\n  evidence_dir: {elsewhere}\n")
+    assert config.evidence_dir == elsewhere
+
+
+# --- smtp: the two usual set-ups -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("block", "port", "ssl"),
+    [
+        ("  port: 587\n  starttls: true\n", 587, False),
+        ("  port: 465\n  ssl: true\n", 465, True),
+        ("  port: 465\n  ssl: true\n  starttls: true\n", 465, True),  # starttls ignored
+        ("  ssl: true\n", 465, True),  # the port follows ssl
+        ("", 587, False),
+        ("  port: 2525\n  starttls: false\n", 2525, False),
+    ],
+)
+def test_smtp_usual_setups(tmp_path: Path, block: str, port: int, ssl: bool) -> None:
+    config = _load(tmp_path, GOOD + "smtp:\n  host: smtp.test\n" + block)
+    assert config.smtp is not None
+    assert (config.smtp.port, config.smtp.ssl) == (port, ssl)
+
+
+def _commented_blocks(text: str, key: str) -> list[str]:
+    """Each commented-out ``# key:`` block of ``text``, uncommented."""
+    blocks: list[str] = []
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith(f"# {key}:"):
+            block = [line[2:]]
+            for following in lines[index + 1 :]:
+                if not following.startswith("#   "):
+                    break
+                block.append(following[2:])
+            blocks.append("\n".join(block) + "\n")
+    return blocks
+
+
+@pytest.mark.parametrize("shipped", ["config.yaml", "veille/starter_config.yaml"])
+def test_shipped_files_document_both_smtp_setups_and_evidence_dir(
+    tmp_path: Path, shipped: str
+) -> None:
+    text = (ROOT / shipped).read_text(encoding="utf-8")
+    assert "evidence_dir: preuves" in text
+    examples = _commented_blocks(text, "smtp")
+    setups = set()
+    for example in examples:
+        config = _load(tmp_path, text + "\n" + example)
+        assert config.smtp is not None
+        setups.add((config.smtp.port, config.smtp.starttls or config.smtp.ssl, config.smtp.ssl))
+        assert config.evidence_dir == tmp_path / "preuves"
+    assert setups == {(587, True, False), (465, True, True)}
