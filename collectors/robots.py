@@ -2,7 +2,9 @@
 
 - a missing robots.txt (4xx) allows everything;
 - a 5xx or unreachable robots.txt pauses the host (nothing is fetched there);
-- the answer is kept for a day in the store, so cron runs do not ask each time.
+- the answer is kept for a day in the store, so cron runs do not ask each time;
+- whatever the body is (not UTF-8, a byte-order mark, NUL bytes, megabytes of
+  it), it is read as text without error: the first 500 KiB only, as Google does.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 KEEP = timedelta(days=1)
 PAUSE = 3600.0  # seconds a host is paused when its robots.txt answers 5xx
+MAX_SIZE = 500 * 1024  # bytes of robots.txt read (RFC 9309: at least 500 KiB; Google: that)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,4 +88,10 @@ class RobotsPolicy:
 
 
 def _text(content: bytes) -> str:
-    return content.decode("utf-8", errors="replace")
+    """robots.txt as text that any store keeps: UTF-8 with the byte-order mark
+    dropped and bad bytes replaced, no NUL, cut after the last whole line
+    within :data:`MAX_SIZE` (what follows is ignored, as Google ignores it)."""
+    if len(content) > MAX_SIZE:
+        end = max(content.rfind(b"\n", 0, MAX_SIZE), content.rfind(b"\r", 0, MAX_SIZE))
+        content = content[: end + 1]
+    return content.decode("utf-8-sig", errors="replace").replace("\x00", "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -61,9 +62,15 @@ class Hit:
 
 
 class FeedServer:
-    """A threaded HTTP server whose answers the test sets per path."""
+    """A threaded HTTP server whose answers the test sets per path.
 
-    def __init__(self) -> None:
+    By default on 127.0.0.1, a free port, plain HTTP; ``host`` and ``port`` put
+    it elsewhere on loopback (127.0.0.2 …), ``tls`` serves HTTPS with that context.
+    """
+
+    def __init__(
+        self, *, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []  # answered requests
         self.started: list[str] = []  # paths of requests received, answered or not
@@ -84,10 +91,12 @@ class FeedServer:
                 size = int(self.headers.get("Content-Length") or 0)
                 server._answer(self, self.rfile.read(size))
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
         self.httpd.daemon_threads = True
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"{'https' if tls else 'http'}://{host}:{self.port}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self._thread.start()
 
