@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from collectors.base import Collection, Collector, Item, SourceState
-from collectors.http import HttpClient
+from collectors.http import MAX_BACKOFF, HttpClient
 from matchers.base import Matcher, snippet_around
 from matchers.normalize import quick_fold
 from storage.store import (
@@ -119,7 +119,7 @@ def is_due(
 BACKOFF_CAP = 8
 DIGEST_LIST_LIMIT = 200  # mentions listed in one digest; the others are counted
 DIGEST_PART_SIZE = 50  # mentions per part when the server refuses the whole digest
-MAX_WAIT = timedelta(hours=24)  # a site never makes veille wait longer than this
+MAX_WAIT = timedelta(seconds=MAX_BACKOFF)  # a site never makes veille wait longer
 
 
 def next_visit(source: SourceConfig, record: SourceRecord | None) -> datetime | None:
