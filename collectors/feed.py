@@ -13,7 +13,12 @@ Options (config.yaml)::
 
 The feed is fetched with conditional GET (ETag / Last-Modified), decoded by
 feedparser from its declared charset (UTF-8, windows-1252, ISO-8859-1…), and
-the HTML of titles and summaries becomes plain text.
+the HTML of titles and summaries becomes plain text. An item without title
+(Mastodon) is titled with the first words of its text. The outlet shown with
+an item is the ``<source>`` it names, else the site a Google Alerts link
+leads to, else the feed's own title. Relative links are read against the
+feed's address; an entry without link or id is skipped (the source's warning
+counts them); a date before 1970 or after 2100 is dropped.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import calendar
 import io
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
@@ -29,9 +35,18 @@ from pydantic import field_validator
 
 from collectors.base import Collection, ConfiguredCollector, Item, SourceState
 from collectors.http import HttpClient, status_reason
-from collectors.text import html_to_text
+from collectors.text import (
+    clean_label,
+    excerpt,
+    html_to_text,
+    one_line,
+    plausible_time,
+    url_domain,
+    web_url,
+)
 from veille.config import SourceConfig
 from veille.errors import SourceError
+from veille.urls import unwrap_redirect
 
 log = logging.getLogger(__name__)
 
@@ -51,28 +66,12 @@ class FeedSource(SourceConfig):
     _check_url = field_validator("url")(check_http_url)
 
 
-def _entry_time(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(key)
-        if parsed:
-            try:
-                return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
-            except (OverflowError, ValueError):
-                continue
-    return None
-
-
-def _entry_body(entry: Any) -> str:
-    parts = [c.get("value", "") for c in entry.get("content", []) or []]
-    summary = entry.get("summary", "")
-    if summary and all(summary not in part for part in parts):
-        parts.insert(0, summary)
-    return "\n".join(html_to_text(part) for part in parts if part)
-
-
-def parse_feed(content: bytes, *, source: str, content_type: str = "") -> tuple[Item, ...]:
-    """Items of an RSS/Atom document; SourceError when it is not one."""
+def read_feed(content: bytes, *, content_type: str = "", url: str = "") -> Any:
+    """The feed as feedparser reads it; SourceError when it is not a feed.
+    ``url``, where the feed was found, makes its relative links absolute."""
     headers = {"content-type": content_type} if content_type else {}
+    if url:
+        headers["content-location"] = url
     parsed = feedparser.parse(io.BytesIO(content), response_headers=headers)
     version = parsed.get("version", "")
     if not version and not parsed.entries:
@@ -81,28 +80,112 @@ def parse_feed(content: bytes, *, source: str, content_type: str = "") -> tuple[
         ):
             raise SourceError("page HTML reçue au lieu d'un flux RSS/Atom")
         raise SourceError("contenu illisible : ce n'est pas un flux RSS/Atom")
+    return parsed
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _entry_time(entry: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        # dict.get: FeedParserDict.get maps a missing "updated_parsed" to
+        # "published_parsed" with a DeprecationWarning
+        parsed = dict.get(entry, key) if isinstance(entry, dict) else None
+        if parsed:
+            try:
+                when = datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+            except (OverflowError, OSError, TypeError, ValueError):
+                continue
+            if plausible_time(when):
+                return when
+    return None
+
+
+def entry_body(entry: Any) -> str:
+    """An entry's summary and contents as text, each once."""
+    contents = entry.get("content")
+    parts = (
+        [_text(c.get("value")) for c in contents if isinstance(c, dict)]
+        if isinstance(contents, list)
+        else []
+    )
+    summary = _text(entry.get("summary"))
+    if summary and all(summary not in part for part in parts):
+        parts.insert(0, summary)
+    return "\n".join(html_to_text(part) for part in parts if part)
+
+
+def entry_outlet(entry: Any) -> str | None:
+    """The outlet an entry names itself: its ``<source>`` (RSS) or ``<source><title>`` (Atom)."""
+    source = entry.get("source")
+    return clean_label(source.get("title")) if isinstance(source, dict) else None
+
+
+def entry_item(
+    entry: Any, *, source: str, outlet: str | None = None, body: str | None = None
+) -> Item | None:
+    """The item of one feed entry, or None when it has neither link nor id.
+
+    A field of the wrong kind is dropped, a date outside 1970–2100 forgotten; an
+    entry without title (Mastodon) is titled with the first words of its text.
+    ``body`` replaces the text made of the summary and contents.
+    """
+    link = web_url(entry.get("link")) or ""
+    guid = _text(entry.get("id")).strip() or None
+    if not link and guid:
+        link = web_url(guid) or ""
+    if not link and not guid:
+        return None
+    text = entry_body(entry) if body is None else body
+    title = one_line(html_to_text(_text(entry.get("title")))) or excerpt(text)
+    return Item(
+        source=source,
+        url=link,
+        title=title,
+        text=text,
+        guid=guid,
+        published_at=_entry_time(entry),
+        author=clean_label(entry.get("author")),
+        outlet=outlet,
+    )
+
+
+def _alert_outlet(link: str) -> str | None:
+    """The site a Google Alerts redirect link leads to, else None."""
+    try:
+        target = unwrap_redirect(link)
+    except ValueError:  # a malformed address: the pipeline rejects the item
+        return None
+    return url_domain(target) if target != link else None
+
+
+def feed_items(document: Any, *, source: str) -> tuple[Item, ...]:
+    """Items of a feed read by :func:`read_feed`. Outlet: the entry's own ``<source>``,
+    else the site a Google Alerts link leads to, else the feed's title."""
+    channel = clean_label(document.feed.get("title")) if isinstance(document.feed, dict) else None
     items = []
-    for entry in parsed.entries:
-        link = entry.get("link") or ""
-        guid = entry.get("id") or None
-        if not link and guid and guid.startswith(("http://", "https://")):
-            link = guid
-        title = html_to_text(entry.get("title", "")).replace("\n", " ")
-        if not link and not guid:
+    for entry in document.entries:
+        item = entry_item(entry, source=source)
+        if item is None:
             continue
-        items.append(
-            Item(
-                source=source,
-                url=link,
-                title=title,
-                text=_entry_body(entry),
-                guid=guid,
-                published_at=_entry_time(entry),
-                author=entry.get("author") or None,
-                outlet=(entry.get("source") or {}).get("title") or None,
-            )
-        )
+        outlet = entry_outlet(entry) or _alert_outlet(item.url) or channel
+        items.append(replace(item, outlet=outlet))
     return tuple(items)
+
+
+def parse_feed(content: bytes, *, source: str, content_type: str = "") -> tuple[Item, ...]:
+    """Items of an RSS/Atom document; SourceError when it is not one."""
+    return feed_items(read_feed(content, content_type=content_type), source=source)
+
+
+def skipped_warning(count: int) -> str | None:
+    """What a collector says of the entries it could not read."""
+    return f"{count} élément(s) illisible(s) ignoré(s)" if count else None
+
+
+def join_warnings(*warnings: str | None) -> str | None:
+    return " ; ".join(w for w in warnings if w) or None
 
 
 class FeedCollector(ConfiguredCollector[FeedSource]):
@@ -124,13 +207,19 @@ class FeedCollector(ConfiguredCollector[FeedSource]):
             return Collection(state=state, not_modified=True)
         if response.status >= 400:
             raise SourceError(status_reason(response.status))
-        items = parse_feed(
+        document = read_feed(
             response.content,
-            source=self.name,
             content_type=response.headers.get("content-type", ""),
+            url=response.url,
         )
+        items = feed_items(document, source=self.name)
         new_state = SourceState(
             etag=response.headers.get("etag"),
             last_modified=response.headers.get("last-modified"),
         )
-        return Collection(items=items, state=new_state, bytes_received=len(response.content))
+        return Collection(
+            items=items,
+            state=new_state,
+            bytes_received=len(response.content),
+            warning=skipped_warning(len(document.entries) - len(items)),
+        )

@@ -128,7 +128,9 @@ def visible_text(soup: BeautifulSoup, *, selector: str | None) -> tuple[str, str
 
 
 def paragraph_items(source: str, url: str, title: str, text: str) -> list[Item]:
-    """One item per paragraph, keyed by the page address and the paragraph's fingerprint."""
+    """One item per paragraph, keyed by the page address and the paragraph's fingerprint.
+
+    The paragraphs of a page share its title: they are never merged by title."""
     page = canonical_url(url)
     items = []
     for paragraph in text.split("\n\n"):
@@ -140,6 +142,7 @@ def paragraph_items(source: str, url: str, title: str, text: str) -> list[Item]:
                 title=title or url,
                 text=paragraph,
                 key=f"{page}#texte-{fingerprint}",
+                dedup_by_title=False,  # every paragraph shares the page's title
             )
         )
     return items

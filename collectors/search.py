@@ -17,22 +17,27 @@ Options (config.yaml)::
 
 A 429 or 503 answer honours Retry-After and backs off this source only. With
 ``fetch_full``, result links are untrusted: only public http(s) addresses are
-fetched (see ``http.allow_private_links``).
+fetched (see ``http.allow_private_links``), the first FULL_TEXT_LIMIT results
+at most, within FULL_TEXT_BUDGET seconds per visit: the pages not fetched in
+time keep their snippet, and the source's warning says how many they were.
+Google News links are never fetched (they lead to a "sorry" page).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from dataclasses import replace
 from typing import ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
 from collectors.base import Collection, ConfiguredCollector, Item, SourceState
 from collectors.engines import ENGINES
 from collectors.engines.reddit import RedditToken
-from collectors.feed import check_http_url
+from collectors.feed import check_http_url, join_warnings
 from collectors.http import HttpClient, Response, retry_after, status_reason
 from collectors.page import page_text
 from veille.config import SourceConfig
@@ -41,6 +46,9 @@ from veille.errors import SourceError
 log = logging.getLogger(__name__)
 
 FULL_TEXT_LIMIT = 20  # result pages fetched per visit at most
+FULL_TEXT_BUDGET = 60.0  # seconds for all the result pages of one visit
+# hosts whose result links never lead to the article (a consent or "sorry" page)
+UNFETCHABLE_HOSTS = ("news.google.com",)
 ADVICE = {
     "reddit": {
         403: "Reddit refuse l'accès (adresse de centre de données ?) : espacez les visites "
@@ -89,11 +97,17 @@ class SearchSource(SourceConfig):
         return self
 
     def warnings(self) -> list[str]:
-        return [
+        notes = [
             f"la variable d'environnement {name} n'est pas définie dans cet environnement"
             for name in (self.client_id_env, self.client_secret_env)
             if name and not os.environ.get(name)
         ]
+        if self.fetch_full and not ENGINES[self.engine].fetch_full_allowed:
+            notes.append(
+                f"fetch_full est sans effet avec {self.engine} : ses liens ne mènent pas "
+                "directement à l'article"
+            )
+        return notes
 
 
 class SearchCollector(ConfiguredCollector[SearchSource]):
@@ -131,9 +145,17 @@ class SearchCollector(ConfiguredCollector[SearchSource]):
             raise SourceError(status_reason(response.status) + (f" — {hint}" if hint else ""))
         result = self.engine.parse(response, source=self.name, base=self.base)
         items = result.items[: self.options.max_results]
-        if self.options.fetch_full:
-            items = tuple(await self._full_texts(client, items))
-        return Collection(items=items, warning=result.warning, bytes_received=len(response.content))
+        warning = result.warning
+        if self.options.fetch_full and self.engine.fetch_full_allowed:
+            full, late = await self._full_texts(client, items)
+            items = tuple(full)
+            if late:
+                warning = join_warnings(
+                    warning,
+                    f"texte complet non récupéré pour {late} page(s) de résultat : "
+                    f"limite de {FULL_TEXT_BUDGET:g} s par visite atteinte",
+                )
+        return Collection(items=items, warning=warning, bytes_received=len(response.content))
 
     async def _get(self, client: HttpClient, url: str, headers: dict[str, str]) -> Response:
         """GET, authorised when the source has an OAuth token; a token refused
@@ -148,14 +170,31 @@ class SearchCollector(ConfiguredCollector[SearchSource]):
             self.token.forget()
         return response
 
-    async def _full_texts(self, client: HttpClient, items: tuple[Item, ...]) -> list[Item]:
-        full = []
+    async def _full_texts(
+        self, client: HttpClient, items: tuple[Item, ...]
+    ) -> tuple[list[Item], int]:
+        """Items with their page's text added, and how many pages the time budget
+        left unfetched (redirect hops and slow sites cannot hold a source for long)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + FULL_TEXT_BUDGET
+        full: list[Item] = []
+        late = 0
         for index, item in enumerate(items):
-            if index >= FULL_TEXT_LIMIT or "news.google.com" in item.url:
+            if index >= FULL_TEXT_LIMIT or not _fetchable(item.url):
+                full.append(item)
+                continue
+            left = deadline - loop.time()
+            if left <= 0:
+                late += 1
                 full.append(item)
                 continue
             try:
-                response = await client.get_untrusted(item.url)
+                async with asyncio.timeout(left):
+                    response = await client.get_untrusted(item.url)
+            except TimeoutError:
+                late += 1
+                full.append(item)
+                continue
             except SourceError as exc:
                 log.info("%s : texte complet non récupéré pour %s (%s)", self.name, item.url, exc)
                 full.append(item)
@@ -165,4 +204,12 @@ class SearchCollector(ConfiguredCollector[SearchSource]):
                 continue
             _, text = page_text(response, selector=None)
             full.append(replace(item, text=f"{item.text}\n\n{text}" if item.text else text))
-        return full
+        return full, late
+
+
+def _fetchable(url: str) -> bool:
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    return bool(host) and host not in UNFETCHABLE_HOSTS

@@ -1,33 +1,227 @@
-"""Turning the HTML that sources send into plain text."""
+"""Cleaning what sources send: HTML into plain text, short labels, dates.
+
+Every collector turns titles and bodies into text with :func:`html_to_text`:
+
+- entities are decoded, scripts, styles and other invisible elements dropped;
+- inline elements (``a``, ``b``, ``span``, ``font``…) add nothing, so
+  ``<a>#<span>CegepDrummond</span></a>`` reads "#CegepDrummond" and
+  ``<b>Cégep</b>, Drummond`` reads "Cégep, Drummond";
+- block elements (``p``, ``br``, ``li``, ``div``…) end a line, so the words of
+  two paragraphs never run together;
+- an entity escaped twice (Google Alerts' ``&amp;nbsp;``, ``&amp;#39;``) is
+  decoded too: visible text never shows "&nbsp;";
+- text without a tag is only unescaped (no parse).
+
+:func:`clean_label` tidies a short name (an outlet), :func:`excerpt` makes a
+title of a post that has none, :func:`web_url` keeps only http(s)
+addresses, and the ``*_time`` helpers turn what a source calls a date into an
+aware datetime, or None when it is not a plausible one.
+"""
 
 from __future__ import annotations
 
 import html
+import math
 import re
-
-from bs4 import BeautifulSoup
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
-_INVISIBLE = ("script", "style", "noscript", "template", "svg")
+# C0 controls but whitespace, DEL, C1 controls: never visible, sometimes harmful
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+# a well-formed entity left in visible text: it was escaped twice
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_TAG = re.compile(r"<[^>]*>")
+
+_INVISIBLE = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe"})
+_BLOCKS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "caption",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "td",
+        "th",
+        "tr",
+        "ul",
+    }
+)
+
+LABEL_LIMIT = 300  # characters kept of a label (an outlet's name)
+TITLE_EXCERPT = 80  # characters of a post's text that make its title when it has none
+# dates outside these years are a source's placeholder or mistake, not a publication date
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 2100
+
+
+class _TextParser(HTMLParser):
+    """Collects visible text: inline elements add nothing, blocks end a line."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0  # depth inside invisible elements
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _INVISIBLE:
+            self.hidden += 1
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCKS:  # <br/>, <hr/>; a self-closed <svg/> hides nothing
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _INVISIBLE:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+    def unknown_decl(self, data: str) -> None:
+        if data.startswith("CDATA[") and not self.hidden:
+            self.parts.append(data[6:])
 
 
 def html_to_text(markup: str) -> str:
-    """Visible text of an HTML fragment, entities decoded, spaces tidied.
-
-    Block elements become line breaks so that words of two paragraphs never
-    run together; plain text (no tag) is only unescaped.
-    """
+    """Visible text of an HTML fragment, entities decoded, spaces tidied (see the module)."""
     if "<" not in markup:
-        return tidy(html.unescape(markup))
-    soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup(_INVISIBLE):
-        tag.decompose()
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    return tidy(soup.get_text(" "))
+        return tidy(_decode_leftovers(html.unescape(markup)))
+    parser = _TextParser()
+    try:
+        parser.feed(markup)
+        parser.close()
+        text = "".join(parser.parts)
+    except AssertionError:  # html.parser's answer to some malformed declarations
+        text = html.unescape(_TAG.sub(" ", markup))
+    return tidy(_decode_leftovers(text))
+
+
+def _decode_leftovers(text: str) -> str:
+    if "&" not in text or ";" not in text:
+        return text
+    return _ENTITY.sub(lambda match: html.unescape(match.group(0)), text)
 
 
 def tidy(text: str) -> str:
+    """Control characters dropped, spaces collapsed, lines trimmed, one blank line at most."""
+    text = _CONTROLS.sub("", text)
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line, words separated by single spaces, no control character."""
+    return " ".join(_CONTROLS.sub("", text).split())
+
+
+def clean_label(value: object) -> str | None:
+    """A short name as a source gives it ("Le Nouvelliste |", " L'Express\\n"), tidied:
+    one line, no control character, no trailing "|", at most LABEL_LIMIT characters.
+    None when it is not a string or nothing is left."""
+    if not isinstance(value, str):
+        return None
+    label = one_line(_CONTROLS.sub("", value)).strip(" |")
+    return label[:LABEL_LIMIT].rstrip() or None
+
+
+def web_url(value: object) -> str | None:
+    """``value`` when it is a string holding an http(s) address with a host, else None.
+    (Finer checks, such as a port out of range, are the pipeline's: it rejects such
+    an item and counts it.)"""
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    if not url.lower().startswith(("http://", "https://")):
+        return None
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:  # "http://[::1" and the like
+        return None
+    return url if host else None
+
+
+def url_domain(url: str) -> str | None:
+    """The host of ``url`` without "www." ("journalexpress.ca"), or None."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return clean_label(host.removeprefix("www."))
+
+
+def excerpt(text: str, limit: int = TITLE_EXCERPT) -> str:
+    """The first words of ``text``, about ``limit`` characters cut on a word boundary,
+    with "…" when cut: the title of a post that has none (Mastodon)."""
+    flat = one_line(text)
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit + 1].rsplit(" ", 1)[0] if " " in flat[: limit + 1] else flat[:limit]
+    return cut.rstrip(" ,;:.-–—") + "…"
+
+
+def plausible_time(value: datetime | None) -> datetime | None:
+    """``value`` as an aware datetime (naive means UTC), or None outside 1970–2100."""
+    if value is None or not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def iso_time(value: object) -> datetime | None:
+    """An ISO 8601 date ("2026-11-20T12:00:00Z", "2026-11-20 00:00:00", with or
+    without zone; naive means UTC), or None for anything else."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return plausible_time(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+def epoch_time(value: object) -> datetime | None:
+    """Seconds since 1970 (a number), or None for anything else or out of range."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value):
+        return None
+    try:
+        return plausible_time(datetime.fromtimestamp(value, UTC))
+    except (OverflowError, OSError, ValueError):
+        return None

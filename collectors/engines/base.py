@@ -4,6 +4,11 @@ An engine turns a query into a request (``request``) and a response into items
 (``parse``). ``base`` is where the endpoint lives: the engine's public address,
 or the source's ``url:`` (scheme, host and an optional path prefix), to which
 the engine adds its own path.
+
+Answers are untrusted: ``parse`` reads each result on its own, cleans a field
+of the wrong kind (:func:`text_field`) and skips a result it cannot use, so
+one bad result never fails the source; only an answer that is not the
+engine's format at all is a :class:`~veille.errors.SourceError`.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ class SearchResult:
 class Engine(Protocol):
     name: ClassVar[str]
     default_base: ClassVar[str | None]
+    # False when result links cannot be fetched for their full text (Google News)
+    fetch_full_allowed: ClassVar[bool]
 
     def request(self, query: str, params: Mapping[str, str], base: str) -> SearchRequest: ...
 
@@ -57,8 +64,18 @@ def load_json(response: Response, what: str) -> Any:
         raise SourceError(f"page HTML reçue au lieu de la réponse JSON de {what}")
     try:
         return json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         raise SourceError(f"réponse JSON illisible de {what}") from None
+
+
+def text_field(value: object) -> str:
+    """A JSON field meant to be a string: a number becomes its digits; a list, an
+    object, null or a boolean becomes "" (the result is read without it)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
 
 
 def unexpected(what: str) -> SourceError:

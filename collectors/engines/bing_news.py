@@ -1,8 +1,10 @@
 """``engine: bing_news`` — Bing News as RSS (no key, unofficial, best effort).
 
-Defaults: ``format=rss``, ``setmkt=fr-CA``, ``setlang=fr``. Bing often answers
-with only the newest items, or with an HTML page: that is "no items" with a
-warning shown in ``veille sources``, not a failure.
+Defaults: ``format=rss``, ``setmkt=fr-CA``, ``setlang=fr``. The outlet of an
+item is its ``<News:Source>`` (often "X on MSN"). Bing often answers with only
+the newest items; a channel without items is simply an empty result. An HTML
+page (or anything but RSS) is "no items" with a warning shown in
+``veille sources``, not a failure.
 """
 
 from __future__ import annotations
@@ -11,14 +13,16 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from collectors.engines.base import SearchRequest, SearchResult, endpoint
-from collectors.feed import parse_feed
+from collectors.feed import entry_item, read_feed, skipped_warning
 from collectors.http import Response
+from collectors.text import clean_label
 from veille.errors import SourceError
 
 
 class BingNews:
     name: ClassVar[str] = "bing_news"
     default_base: ClassVar[str | None] = "https://www.bing.com"
+    fetch_full_allowed: ClassVar[bool] = True
 
     def request(self, query: str, params: Mapping[str, str], base: str) -> SearchRequest:
         defaults = {"format": "rss", "setmkt": "fr-CA", "setlang": "fr"}
@@ -26,13 +30,17 @@ class BingNews:
 
     def parse(self, response: Response, *, source: str, base: str) -> SearchResult:
         try:
-            items = parse_feed(
-                response.content,
-                source=source,
-                content_type=response.headers.get("content-type", ""),
+            document = read_feed(
+                response.content, content_type=response.headers.get("content-type", "")
             )
         except SourceError as exc:
             return SearchResult((), warning=f"Bing n'a pas répondu en RSS ({exc}) : aucun élément")
-        if not items:
-            return SearchResult((), warning="Bing a répondu sans aucun élément")
-        return SearchResult(items)
+        items = []
+        for entry in document.entries:
+            # <News:Source>: feedparser names an element of an unknown namespace by its prefix
+            item = entry_item(entry, source=source, outlet=clean_label(entry.get("news_source")))
+            if item is not None:
+                items.append(item)
+        return SearchResult(
+            tuple(items), warning=skipped_warning(len(document.entries) - len(items))
+        )

@@ -6,6 +6,10 @@ https://www.reddit.com/r/NOM``. Reddit asks for a descriptive User-Agent
 (``http.user_agent``) and answers 403/429 to data-centre addresses or bursts:
 the source then backs off and the reason says what to do.
 
+Each post links to its thread. Its outlet is the site of the article a link
+post shares (``url`` ≠ the thread), else ``r/<subreddit>``. A post without a
+usable permalink is skipped; a field of the wrong kind is read as empty.
+
 With a free OAuth "script" app (``client_id_env`` and ``client_secret_env``
 name the environment variables holding its id and secret), an application
 token is asked for at ``/api/v1/access_token`` (client credentials, basic
@@ -19,24 +23,34 @@ import base64
 import os
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from collectors.base import Item
-from collectors.engines.base import SearchRequest, SearchResult, endpoint, load_json, unexpected
+from collectors.engines.base import (
+    SearchRequest,
+    SearchResult,
+    endpoint,
+    load_json,
+    text_field,
+    unexpected,
+)
+from collectors.feed import skipped_warning
 from collectors.http import HttpClient, Response, status_reason
-from collectors.text import html_to_text
+from collectors.text import clean_label, epoch_time, html_to_text, one_line, url_domain, web_url
 from veille.errors import SourceError
 
 PUBLIC_BASE = "https://www.reddit.com"
 OAUTH_BASE = "https://oauth.reddit.com"
 APPS_PAGE = "https://www.reddit.com/prefs/apps"
+# a link post to these (an image, a gallery, another thread) is not an outside article
+REDDIT_DOMAINS = ("reddit.com", "redd.it", "redditmedia.com")
 
 
 class Reddit:
     name: ClassVar[str] = "reddit"
     default_base: ClassVar[str | None] = "https://www.reddit.com"
+    fetch_full_allowed: ClassVar[bool] = True
 
     def request(self, query: str, params: Mapping[str, str], base: str) -> SearchRequest:
         defaults = {"sort": "new", "t": "week", "limit": "100", "raw_json": "1"}
@@ -49,27 +63,45 @@ class Reddit:
             children = data["data"]["children"]
         except (KeyError, TypeError):
             raise unexpected("Reddit") from None
+        if not isinstance(children, list):
+            raise unexpected("Reddit")
         site = PUBLIC_BASE if "reddit.com" in base else base.split("/r/")[0]
         items = []
         for child in children:
-            post = child.get("data", {}) if isinstance(child, dict) else {}
-            permalink = post.get("permalink")
-            if not permalink:
-                continue
-            created = post.get("created_utc")
-            items.append(
-                Item(
-                    source=source,
-                    url=site.rstrip("/") + permalink,
-                    title=html_to_text(str(post.get("title", ""))),
-                    text=html_to_text(str(post.get("selftext", ""))),
-                    guid=f"reddit:{post.get('id') or permalink}",
-                    published_at=datetime.fromtimestamp(float(created), UTC) if created else None,
-                    author=post.get("author"),
-                    outlet=f"r/{post['subreddit']}" if post.get("subreddit") else "Reddit",
-                )
-            )
-        return SearchResult(tuple(items))
+            post = child.get("data") if isinstance(child, dict) else None
+            item = post_item(post, source=source, site=site) if isinstance(post, dict) else None
+            if item is not None:
+                items.append(item)
+        return SearchResult(tuple(items), warning=skipped_warning(len(children) - len(items)))
+
+
+def post_item(post: Mapping[str, Any], *, source: str, site: str) -> Item | None:
+    """The item of one post (``data`` of a ``t3`` child), or None without a usable permalink."""
+    permalink = text_field(post.get("permalink")).strip()
+    url = web_url(site.rstrip("/") + permalink) if permalink.startswith("/") else None
+    if url is None:
+        return None
+    post_id = text_field(post.get("id")).strip()
+    return Item(
+        source=source,
+        url=url,
+        title=one_line(html_to_text(text_field(post.get("title")))),
+        text=html_to_text(text_field(post.get("selftext"))),
+        guid=f"reddit:{post_id or permalink}",
+        published_at=epoch_time(post.get("created_utc")),
+        author=clean_label(post.get("author")),
+        outlet=post_outlet(post, url),
+    )
+
+
+def post_outlet(post: Mapping[str, Any], thread: str) -> str:
+    """A link post's article site ("journalexpress.ca"), else "r/<subreddit>"."""
+    link = web_url(post.get("url"))
+    domain = url_domain(link) if link and link.rstrip("/") != thread.rstrip("/") else None
+    if domain and not any(domain == d or domain.endswith("." + d) for d in REDDIT_DOMAINS):
+        return domain
+    subreddit = clean_label(post.get("subreddit"))
+    return f"r/{subreddit}" if subreddit else "Reddit"
 
 
 class RedditToken:

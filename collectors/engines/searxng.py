@@ -5,33 +5,38 @@
 ``safesearch=0``. The instance must list ``json`` under ``search: formats:`` in
 its settings.yml (else it answers 403), and a private instance should set
 ``limiter: false`` (else it may answer 429 to programs).
+
+A result's date is its ``publishedDate``, else (news results) its ``pubdate``;
+its outlet is the site of its address (``engine`` names the search engine
+that found it, not the medium). Engines the instance lists as unresponsive
+are reported as a warning in ``veille sources``, results or not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from collectors.base import Item
-from collectors.engines.base import SearchRequest, SearchResult, endpoint, load_json, unexpected
+from collectors.engines.base import (
+    SearchRequest,
+    SearchResult,
+    endpoint,
+    load_json,
+    text_field,
+    unexpected,
+)
+from collectors.feed import join_warnings, skipped_warning
 from collectors.http import Response
-from collectors.text import html_to_text
+from collectors.text import clean_label, html_to_text, iso_time, one_line, url_domain, web_url
 
-
-def _when(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+MAX_REPORTED_ENGINES = 10
 
 
 class SearXNG:
     name: ClassVar[str] = "searxng"
     default_base: ClassVar[str | None] = None
+    fetch_full_allowed: ClassVar[bool] = True
 
     def request(self, query: str, params: Mapping[str, str], base: str) -> SearchRequest:
         defaults = {
@@ -53,22 +58,49 @@ class SearXNG:
             raise unexpected("SearXNG")
         items = []
         for result in results:
-            if not isinstance(result, dict) or not result.get("url"):
-                continue
-            items.append(
-                Item(
-                    source=source,
-                    url=str(result["url"]),
-                    title=html_to_text(str(result.get("title") or "")),
-                    text=html_to_text(str(result.get("content") or "")),
-                    published_at=_when(result.get("publishedDate")),
-                    author=result.get("author") or None,
-                    outlet=result.get("engine") or None,
-                )
-            )
-        down = data.get("unresponsive_engines") or []
-        warning = None
-        if down and not items:
-            names = ", ".join(str(d[0]) for d in down if isinstance(d, list) and d)
-            warning = f"moteurs de SearXNG sans réponse : {names}"
+            item = result_item(result, source=source) if isinstance(result, dict) else None
+            if item is not None:
+                items.append(item)
+        warning = join_warnings(
+            unresponsive_warning(data.get("unresponsive_engines")),
+            skipped_warning(len(results) - len(items)),
+        )
         return SearchResult(tuple(items), warning)
+
+
+def result_item(result: Mapping[str, Any], *, source: str) -> Item | None:
+    """The item of one result, or None without a usable address."""
+    url = web_url(result.get("url"))
+    if url is None:
+        return None
+    return Item(
+        source=source,
+        url=url,
+        title=one_line(html_to_text(text_field(result.get("title")))),
+        text=html_to_text(text_field(result.get("content"))),
+        published_at=iso_time(result.get("publishedDate")) or iso_time(result.get("pubdate")),
+        author=clean_label(result.get("author")),
+        outlet=url_domain(url),
+    )
+
+
+def unresponsive_warning(engines: object) -> str | None:
+    """ "moteurs de SearXNG sans réponse : google (timeout), bing (CAPTCHA)", or None."""
+    if not isinstance(engines, list):
+        return None
+    names = []
+    for entry in engines:
+        parts = entry if isinstance(entry, list) else [entry]
+        name = clean_label(text_field(parts[0])) if parts else None
+        reason = clean_label(text_field(parts[1])) if len(parts) > 1 else None
+        if name:
+            names.append(f"{name} ({reason})" if reason else name)
+    if not names:
+        return None
+    shown = ", ".join(names[:MAX_REPORTED_ENGINES])
+    more = (
+        f" et {len(names) - MAX_REPORTED_ENGINES} autre(s)"
+        if len(names) > MAX_REPORTED_ENGINES
+        else ""
+    )
+    return f"moteurs de SearXNG sans réponse : {shown}{more}"

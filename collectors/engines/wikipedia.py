@@ -4,25 +4,35 @@ Defaults (fr.wikipedia.org): ``srwhat=text``, ``srlimit=50``,
 ``srsort=last_edit_desc``. A regional or other wiki: ``url:
 https://en.wikipedia.org``. A page already reported comes back only when its
 snippet about the college changes (the snippet is part of the item's key).
+The outlet is "Wikipédia"; a result without title is skipped, a timestamp
+that is not ISO 8601 is left out.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from collectors.base import Item
-from collectors.engines.base import SearchRequest, SearchResult, endpoint, load_json, unexpected
+from collectors.engines.base import (
+    SearchRequest,
+    SearchResult,
+    endpoint,
+    load_json,
+    text_field,
+    unexpected,
+)
+from collectors.feed import skipped_warning
 from collectors.http import Response
-from collectors.text import html_to_text
+from collectors.text import html_to_text, iso_time, one_line, web_url
 
 
 class Wikipedia:
     name: ClassVar[str] = "wikipedia"
     default_base: ClassVar[str | None] = "https://fr.wikipedia.org"
+    fetch_full_allowed: ClassVar[bool] = True
 
     def request(self, query: str, params: Mapping[str, str], base: str) -> SearchRequest:
         defaults = {
@@ -48,27 +58,34 @@ class Wikipedia:
                 )
                 raise unexpected(f"Wikipédia ({info})") from None
             raise unexpected("Wikipédia") from None
+        if not isinstance(results, list):
+            raise unexpected("Wikipédia")
         items = []
         for result in results:
-            title = str(result.get("title", ""))
-            if not title:
-                continue
-            url = f"{base.rstrip('/')}/wiki/{quote(title.replace(' ', '_'))}"
-            snippet = html_to_text(str(result.get("snippet", "")))
-            digest = hashlib.sha256(snippet.encode()).hexdigest()[:16]
-            stamp = result.get("timestamp")
-            items.append(
-                Item(
-                    source=source,
-                    url=url,
-                    title=title,
-                    text=snippet,
-                    guid=f"wikipedia:{result.get('pageid', title)}",
-                    published_at=datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-                    if isinstance(stamp, str) and stamp
-                    else None,
-                    outlet="Wikipédia",
-                    key=f"{url}#extrait-{digest}",
-                )
-            )
-        return SearchResult(tuple(items))
+            item = page_item(result, source=source, base=base) if isinstance(result, dict) else None
+            if item is not None:
+                items.append(item)
+        return SearchResult(tuple(items), warning=skipped_warning(len(results) - len(items)))
+
+
+def page_item(result: Mapping[str, Any], *, source: str, base: str) -> Item | None:
+    """The item of one search result, or None without a usable title."""
+    title = one_line(text_field(result.get("title")))
+    if not title:
+        return None
+    url = web_url(f"{base.rstrip('/')}/wiki/{quote(title.replace(' ', '_'))}")
+    if url is None:
+        return None
+    snippet = html_to_text(text_field(result.get("snippet")))
+    digest = hashlib.sha256(snippet.encode()).hexdigest()[:16]
+    page_id = text_field(result.get("pageid")) or title
+    return Item(
+        source=source,
+        url=url,
+        title=title,
+        text=snippet,
+        guid=f"wikipedia:{page_id}",
+        published_at=iso_time(result.get("timestamp")),
+        outlet="Wikipédia",
+        key=f"{url}#extrait-{digest}",
+    )
