@@ -179,9 +179,9 @@ def parse_feed(content: bytes, *, source: str, content_type: str = "") -> tuple[
     return feed_items(read_feed(content, content_type=content_type), source=source)
 
 
-def skipped_warning(count: int) -> str | None:
-    """What a collector says of the entries it could not read."""
-    return f"{count} élément(s) illisible(s) ignoré(s)" if count else None
+def skipped_entries(count: int) -> tuple[str, ...]:
+    """Why each of ``count`` unreadable entries was skipped (counted as rejected items)."""
+    return ("entrée illisible ignorée (sans lien ni titre utilisable)",) * max(0, count)
 
 
 def join_warnings(*warnings: str | None) -> str | None:
@@ -221,5 +221,5 @@ class FeedCollector(ConfiguredCollector[FeedSource]):
             items=items,
             state=new_state,
             bytes_received=len(response.content),
-            warning=skipped_warning(len(document.entries) - len(items)),
+            rejected=skipped_entries(len(document.entries) - len(items)),
         )

@@ -207,7 +207,10 @@ class PageCollector(ConfiguredCollector[PageSource]):
             href = anchor.get("href")
             if not isinstance(href, str):
                 continue
-            link = urljoin(page, href).split("#")[0]
+            try:
+                link = urljoin(page, href).split("#")[0]
+            except ValueError:  # a hostile href such as "http://[x"
+                continue
             parts = urlsplit(link)
             same_site = parts.scheme in ("http", "https") and parts.netloc.lower() == host
             if same_site and link not in links and link != page:

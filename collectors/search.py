@@ -155,7 +155,12 @@ class SearchCollector(ConfiguredCollector[SearchSource]):
                     f"texte complet non récupéré pour {late} page(s) de résultat : "
                     f"limite de {FULL_TEXT_BUDGET:g} s par visite atteinte",
                 )
-        return Collection(items=items, warning=warning, bytes_received=len(response.content))
+        return Collection(
+            items=items,
+            warning=warning,
+            bytes_received=len(response.content),
+            rejected=result.rejected,
+        )
 
     async def _get(self, client: HttpClient, url: str, headers: dict[str, str]) -> Response:
         """GET, authorised when the source has an OAuth token; a token refused

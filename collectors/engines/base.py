@@ -34,6 +34,7 @@ class SearchRequest:
 class SearchResult:
     items: tuple[Item, ...]
     warning: str | None = None
+    rejected: tuple[str, ...] = ()  # why each unreadable result was skipped
 
 
 class Engine(Protocol):

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from collectors.engines.base import SearchRequest, SearchResult, endpoint
-from collectors.feed import entry_item, read_feed, skipped_warning
+from collectors.feed import entry_item, read_feed, skipped_entries
 from collectors.http import Response
 from collectors.text import clean_label
 from veille.errors import SourceError
@@ -42,5 +42,5 @@ class BingNews:
             if item is not None:
                 items.append(item)
         return SearchResult(
-            tuple(items), warning=skipped_warning(len(document.entries) - len(items))
+            tuple(items), rejected=skipped_entries(len(document.entries) - len(items))
         )

@@ -26,7 +26,7 @@ from bs4 import BeautifulSoup, Tag
 
 from collectors.base import Item
 from collectors.engines.base import SearchRequest, SearchResult, endpoint
-from collectors.feed import entry_item, entry_outlet, read_feed, skipped_warning
+from collectors.feed import entry_item, entry_outlet, read_feed, skipped_entries
 from collectors.http import Response
 from collectors.text import clean_label, html_to_text, one_line, web_url
 
@@ -122,7 +122,7 @@ class GoogleNews:
             if item.url not in seen:
                 seen.add(item.url)
                 items.append(item)
-        return SearchResult(tuple(items), warning=skipped_warning(skipped))
+        return SearchResult(tuple(items), rejected=skipped_entries(skipped))
 
     def _items(self, entry: Any, source: str) -> Iterator[Item]:
         """The entry's own item, then one item per secondary headline of its cluster."""

@@ -20,6 +20,7 @@ with ``Authorization: bearer …``: 100 requests a minute instead of 10.
 from __future__ import annotations
 
 import base64
+import math
 import os
 import time
 from collections.abc import Mapping
@@ -35,8 +36,8 @@ from collectors.engines.base import (
     text_field,
     unexpected,
 )
-from collectors.feed import skipped_warning
-from collectors.http import HttpClient, Response, status_reason
+from collectors.feed import skipped_entries
+from collectors.http import MAX_BACKOFF, HttpClient, Response, status_reason
 from collectors.text import clean_label, epoch_time, html_to_text, one_line, url_domain, web_url
 from veille.errors import SourceError
 
@@ -72,7 +73,7 @@ class Reddit:
             item = post_item(post, source=source, site=site) if isinstance(post, dict) else None
             if item is not None:
                 items.append(item)
-        return SearchResult(tuple(items), warning=skipped_warning(len(children) - len(items)))
+        return SearchResult(tuple(items), rejected=skipped_entries(len(children) - len(items)))
 
 
 def post_item(post: Mapping[str, Any], *, source: str, site: str) -> Item | None:
@@ -160,6 +161,8 @@ class RedditToken:
             raise unexpected("Reddit (jeton OAuth)")
         try:
             lifetime = float(data.get("expires_in", 3600))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             lifetime = 3600.0
-        return token, lifetime
+        if not math.isfinite(lifetime):
+            lifetime = 3600.0
+        return token, min(max(lifetime, 0.0), MAX_BACKOFF)

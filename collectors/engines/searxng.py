@@ -26,7 +26,7 @@ from collectors.engines.base import (
     text_field,
     unexpected,
 )
-from collectors.feed import join_warnings, skipped_warning
+from collectors.feed import skipped_entries
 from collectors.http import Response
 from collectors.text import clean_label, html_to_text, iso_time, one_line, url_domain, web_url
 
@@ -61,11 +61,11 @@ class SearXNG:
             item = result_item(result, source=source) if isinstance(result, dict) else None
             if item is not None:
                 items.append(item)
-        warning = join_warnings(
+        return SearchResult(
+            tuple(items),
             unresponsive_warning(data.get("unresponsive_engines")),
-            skipped_warning(len(results) - len(items)),
+            rejected=skipped_entries(len(results) - len(items)),
         )
-        return SearchResult(tuple(items), warning)
 
 
 def result_item(result: Mapping[str, Any], *, source: str) -> Item | None:

@@ -24,7 +24,7 @@ from collectors.engines.base import (
     text_field,
     unexpected,
 )
-from collectors.feed import skipped_warning
+from collectors.feed import skipped_entries
 from collectors.http import Response
 from collectors.text import html_to_text, iso_time, one_line, web_url
 
@@ -65,7 +65,7 @@ class Wikipedia:
             item = page_item(result, source=source, base=base) if isinstance(result, dict) else None
             if item is not None:
                 items.append(item)
-        return SearchResult(tuple(items), warning=skipped_warning(len(results) - len(items)))
+        return SearchResult(tuple(items), rejected=skipped_entries(len(results) - len(items)))
 
 
 def page_item(result: Mapping[str, Any], *, source: str, base: str) -> Item | None:

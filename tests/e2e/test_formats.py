@@ -150,7 +150,7 @@ def test_feed_links_are_made_absolute_and_entries_without_any_are_counted(
     collection = _collect(FeedCollector(source))
 
     assert [i.url for i in collection.items] == ["https://j.test/1", feed_server.url("/article/2")]
-    assert collection.warning == "2 élément(s) illisible(s) ignoré(s)"
+    assert collection.warning is None and len(collection.rejected) == 2
 
 
 # --- bing_news ----------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def test_reddit_posts_with_odd_fields_do_not_fail_the_source(
     assert found["Date nulle au Cégep de Drummondville"]["published_at"] is None
     state = _sources(cli)["Reddit"]
     assert state["consecutive_failures"] == 0
-    assert "3 élément(s) illisible(s)" in state["last_warning"]
+    assert state["items_rejected"] == 3 and "illisible" in state["last_rejection"]
 
 
 # --- searxng ------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ def test_wikipedia_formatversion_1_with_odd_fields(
     found = _mentions(cli)
     assert "l'établissement d'enseignement" in found["Cégep de Drummondville"]["snippet"]
     assert found["Drummondville"]["published_at"] is None  # a number is not an ISO date
-    assert "2 élément(s) illisible(s)" in _sources(cli)["Wiki"]["last_warning"]
+    assert _sources(cli)["Wiki"]["items_rejected"] == 2
 
 
 # --- feeds: Mastodon, Google Alerts -------------------------------------------------------

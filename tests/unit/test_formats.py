@@ -334,7 +334,7 @@ def test_reddit_fields_of_the_wrong_kind() -> None:
     assert items["b1"].published_at is None and items["b1"].title == ""  # 1e20; a list
     assert items["b1"].author is None and items["b1"].outlet == "Reddit"
     assert items["b2"].published_at is None  # null
-    assert result.warning == "3 élément(s) illisible(s) ignoré(s)"
+    assert result.warning is None and len(result.rejected) == 3  # counted as rejected
 
 
 # --- searxng ------------------------------------------------------------------------------
@@ -359,7 +359,7 @@ def test_searxng_pubdate_outlet_and_unresponsive_engines() -> None:
     assert result.warning.startswith(
         "moteurs de SearXNG sans réponse : google (timeout), bing (CAPTCHA), wikidata (HTTP error)"
     )
-    assert "2 élément(s) illisible(s)" in result.warning
+    assert len(result.rejected) == 2  # counted as rejected, not in the warning
 
 
 @pytest.mark.parametrize(
@@ -401,7 +401,7 @@ def test_wikipedia_formatversion_1_and_odd_fields() -> None:
     assert items["Drummondville"].published_at is None  # a number
     assert items["Drummondville"].guid == "wikipedia:Drummondville"  # pageid in a list
     assert {i.outlet for i in result.items} == {"Wikipédia"}
-    assert result.warning == "2 élément(s) illisible(s) ignoré(s)"
+    assert result.warning is None and len(result.rejected) == 2
 
 
 # --- any JSON engine: no field of the wrong kind fails the source -------------------------
@@ -483,3 +483,15 @@ def test_paragraph_items_are_never_merged_by_title() -> None:
     items = paragraph_items("P", "https://ville.test/a", "Nouvelles", "Premier.\n\nSecond.")
     assert len(items) == 2
     assert all(item.title == "Nouvelles" and item.dedup_by_title is False for item in items)
+
+
+def test_a_hostile_follow_link_is_skipped() -> None:
+    from bs4 import BeautifulSoup
+
+    from collectors.page import PageCollector, PageSource
+
+    collector = PageCollector(
+        PageSource(name="P", type="page", url="https://site.test/", follow="a")
+    )
+    soup = BeautifulSoup('<a href="http://[x">x</a><a href="/ok">ok</a>', "html.parser")
+    assert collector._links(soup, "https://site.test/") == ["https://site.test/ok"]
