@@ -1,17 +1,26 @@
 """The ``veille`` command: the one place that builds objects and wires them together.
 
-A user mistake (``VeilleError``) becomes one French line on stderr and exit 2;
-``run`` exits 1 when it worked but some sources (or an email) failed.
+Exit statuses (a public interface, listed in the README):
+
+- 0: success (also when the reader of a pipe, ``| head``, stopped early);
+- 1: ``run`` worked but some sources (or an email) failed; ``digest`` could not send;
+- 2: a user mistake: command line, config.yaml, a second ``veille daemon`` on one store;
+- 3: the store cannot be used (``StorageError``: read-only, corrupt, folder missing,
+  disk full, server unreachable); one French line says which database and what to do;
+- 130: interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import io
 import json
 import logging
+import os
 import re
+import shlex
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -24,6 +33,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
+
 from collectors import REGISTRY, options_models
 from collectors.base import Collector
 from collectors.http import HttpClient
@@ -31,13 +44,14 @@ from collectors.robots import RobotsPolicy
 from matchers import BrandMatcher
 from matchers.base import MatchResult
 from storage import MentionStore, open_database
-from storage.store import STATUS_EXCLUDED, STATUSES, MentionRecord
+from storage.db import check_writable, create_store_engine, current_revision, storage_problem, where
+from storage.store import STATUS_EXCLUDED, STATUSES, MentionRecord, SourceRecord
 from veille import __version__
 from veille.alerts import KeywordSpotter
-from veille.config import Config, config_path, load_config, parse_duration
-from veille.demo import serve_demo_data, write_demo_config
-from veille.errors import ConfigError, DeliveryError, UsageError, VeilleError
-from veille.lock import DatabaseLock, RunLock, run_lock_for
+from veille.config import Config, SourceConfig, config_path, load_config, parse_duration
+from veille.demo import DEMO_OUTBOX, prepare_demo_folder, serve_demo_data, write_demo_config
+from veille.errors import ConfigError, DeliveryError, StorageError, UsageError, VeilleError
+from veille.lock import DatabaseLock, RunLock, daemon_lock_for, run_lock_for
 from veille.mail import Mailer
 from veille.pipeline import (
     ItemMatcher,
@@ -45,17 +59,19 @@ from veille.pipeline import (
     digest_due,
     digest_for,
     is_stale,
+    next_visit,
     rescan,
     resume_pending_digests,
     run_once,
     send_digest,
     utc_now,
 )
+from veille.sanitize import one_line
 from veille.scheduler import Daemon, build_scheduler
 
 log = logging.getLogger("veille")
 
-EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE, EXIT_STORAGE = 0, 1, 2, 3
 
 
 # --- wiring -----------------------------------------------------------------------
@@ -112,10 +128,26 @@ def run_lock(config: Config) -> RunLock | DatabaseLock:
     return run_lock_for(config.storage.url, config.path)
 
 
+def acquire(lock: RunLock | DatabaseLock, config: Config, *, wait: float) -> bool:
+    """``lock.acquire``; a lock that cannot be taken at all is a StorageError (exit 3)."""
+    try:
+        return lock.acquire(wait=wait)
+    except OSError as exc:
+        raise StorageError(
+            f"impossible de prendre le verrou {lock.path} ({os_reason(exc)}) : son dossier doit "
+            "être accessible en écriture à l'utilisateur qui lance veille"
+        ) from None
+    except SQLAlchemyError as exc:
+        raise storage_problem(config.storage.url, exc) or StorageError(
+            f"impossible de prendre le verrou de la base {where(config.storage.url)} "
+            f"({exc.__class__.__name__})"
+        ) from None
+
+
 def wait_for_lock(config: Config, seconds: float = 120) -> RunLock | DatabaseLock | None:
     """The run lock, waiting for a running cycle to finish; None (and a message) if it won't."""
     lock = run_lock(config)
-    if lock.acquire(wait=seconds):
+    if acquire(lock, config, wait=seconds):
         return lock
     print(
         f"Une autre exécution de veille est en cours (verrou {lock.path}) : réessayez.",
@@ -149,8 +181,34 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _clip(text: str, size: int) -> str:
-    text = " ".join(text.split())
+    """``text`` on one line, without control or bidi characters, at most ``size`` long."""
+    text = " ".join(one_line(text).split())
     return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def _until(value: datetime, config: Config) -> str:
+    """A moment to come, local: "14:05" today, "2026-11-30 14:05" another day."""
+    local = value.astimezone(config.digest.zone)
+    today = utc_now().astimezone(config.digest.zone).date()
+    return f"{local:%H:%M}" if local.date() == today else f"{local:%Y-%m-%d %H:%M}"
+
+
+_OS_REASONS = {
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "permission refusée",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.ENOSPC: "disque plein",
+    errno.EDQUOT: "quota de disque dépassé",
+    errno.ENOENT: "dossier introuvable",
+    errno.EEXIST: "un fichier porte déjà ce nom",
+    errno.ENOTDIR: "ce n'est pas un dossier",
+    errno.EISDIR: "c'est un dossier",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file operation failed, in French when the reason is a common one."""
+    return _OS_REASONS.get(exc.errno or 0) or exc.strerror or exc.__class__.__name__
 
 
 # --- commands ---------------------------------------------------------------------
@@ -182,8 +240,92 @@ def cmd_check(args: argparse.Namespace) -> int:
                 f"Attention : la variable d'environnement {config.smtp.password_env} "
                 "n'est pas définie dans cet environnement."
             )
-    print(f"Base : {config.storage.url}")
+    problem = check_storage(config)
+    if config.smtp is None:
+        check_folder("Dossier d'envoi (outbox)", config.outbox_dir)
+    evidence_dir = getattr(config, "evidence_dir", None)
+    if evidence_dir is not None:
+        check_folder("Dossier des preuves (storage.evidence_dir)", Path(evidence_dir))
+    if problem is not None:
+        print(f"Erreur : {problem}", file=sys.stderr)
+        return EXIT_STORAGE
     return EXIT_OK
+
+
+def check_storage(config: Config) -> StorageError | None:
+    """Print whether the store can be used, without changing it; return what makes it
+    unusable (``veille check`` then exits 3)."""
+    url = config.storage.url
+    try:
+        engine = create_store_engine(url)
+    except StorageError as exc:
+        print(f"Base : {where(url)} inutilisable.")
+        return exc
+    try:
+        if engine.dialect.name == "sqlite":
+            database = (engine.url.database or "").removeprefix("file:")
+            if database in ("", ":memory:"):
+                print("Base : en mémoire (rien n'est gardé d'un lancement à l'autre).")
+                return None
+            path = Path(database)
+            if path.exists():
+                problem = check_writable(sessionmaker(engine))
+            else:
+                reason = folder_problem(path.parent, create=False)
+                if reason is not None:
+                    problem = StorageError(
+                        f"impossible de créer la base {path} : dossier {path.parent} "
+                        f"inutilisable ({reason}) ; créez-le ou donnez-en le droit d'écriture à "
+                        "l'utilisateur qui lance veille, ou corrigez storage.url"
+                    )
+                else:
+                    print(f"Base : {path} (SQLite) sera créée au premier lancement.")
+                    return None
+        else:
+            if current_revision(engine) is None:  # reachable, no tables of ours yet
+                with engine.connect() as connection:
+                    connection.execute(text("select 1"))
+                print(f"Base : {where(url)} joignable, vide : veille y créera ses tables.")
+                return None
+            problem = check_writable(sessionmaker(engine))
+    except StorageError as exc:
+        problem = exc
+    except Exception as exc:  # the driver's own error (a corrupt file fails at connect)
+        problem = storage_problem(url, exc)
+        if problem is None:
+            raise  # a bug keeps its traceback
+    finally:
+        engine.dispose()
+    if problem is None:
+        print(f"Base : {where(url)} accessible en écriture.")
+    else:
+        print(f"Base : {where(url)} inutilisable.")
+    return problem
+
+
+def folder_problem(folder: Path, *, create: bool) -> str | None:
+    """None when a file can be created in ``folder`` (made first if ``create``), else why
+    not, in French. A real file is written and removed: as root, permissions say nothing."""
+    try:
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".veille-essai-"):
+            pass
+    except OSError as exc:
+        return os_reason(exc)
+    return None
+
+
+def check_folder(label: str, folder: Path) -> None:
+    """One line for a folder veille writes to: usable, or « Attention : … » (exit stays 0)."""
+    reason = folder_problem(folder, create=True)
+    if reason is None:
+        print(f"{label} : {folder} accessible en écriture.")
+    else:
+        print(
+            f"Attention : {label.lower()} {folder} inutilisable ({reason}) : créez ce dossier "
+            "ou donnez-en le droit d'écriture à l'utilisateur qui lance veille."
+        )
 
 
 def every_text(seconds: float) -> str:
@@ -197,7 +339,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = read_config(args)
     app = build_app(config)
     lock = run_lock(config)
-    if not lock.acquire(wait=0):
+    if not acquire(lock, config, wait=0):
         print(f"Une autre exécution de veille est en cours (verrou {lock.path}) : rien à faire.")
         return EXIT_OK
     with lock:
@@ -207,40 +349,60 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{visited} source(s) visitée(s), {len(report.failed_sources)} en échec, "
         f"{report.new_mentions} nouvelle(s) mention(s)."
     )
+    for wait in report.waiting:  # asked to be left alone (Retry-After, paused host)
+        reason = f" ({one_line(wait.reason)})" if wait.reason else ""
+        print(f"  {one_line(wait.name)} : en attente jusqu'à {_until(wait.until, config)}{reason}")
     for outcome in report.failed_sources:
-        print(f"  Échec : {outcome.name} — {outcome.error}", file=sys.stderr)
+        print(f"  Échec : {outcome.name} — {one_line(outcome.error or '')}", file=sys.stderr)
     if report.alerts_sent:
         print(f"{report.alerts_sent} alerte(s) urgente(s) envoyée(s).")
     if report.digest_subject:
         print(f"Résumé envoyé : {report.digest_subject}")
     for error in report.delivery_errors:
-        print(f"Erreur d'envoi : {error}", file=sys.stderr)
+        print(f"Erreur d'envoi : {one_line(error)}", file=sys.stderr)
     return report.exit_code
 
 
 def cmd_daemon(args: argparse.Namespace) -> int:
     config = read_config(args)
+    alone = daemon_lock_for(config.storage.url, config.path)
+    if not acquire(alone, config, wait=0):
+        print(
+            f"veille : un autre veille daemon tourne déjà sur cette base (verrou {alone.path}) : "
+            "arrêtez-le d'abord (systemctl stop veille), ou donnez à celui-ci un autre "
+            "storage.url.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    with alone:  # held for the daemon's whole life
+        return _run_daemon(config)
+
+
+def _run_daemon(config: Config) -> int:
     app = build_app(config)
 
     def cycle(name: str | None) -> None:
-        lock = wait_for_lock(config, seconds=300)
-        if lock is None:
-            return
-        with lock:
-            app.run(only=None if name is None else {name})
+        try:
+            lock = wait_for_lock(config, seconds=300)
+            if lock is None:
+                return
+            with lock:
+                app.run(only=None if name is None else {name})
+        except StorageError as exc:  # the next cycle tries again; no traceback
+            log.error("Cycle non fait : %s", exc)
 
     def digest() -> None:
-        lock = wait_for_lock(config, seconds=300)
-        if lock is None:
-            return
-        with lock:
-            now = utc_now()
-            try:
+        try:
+            lock = wait_for_lock(config, seconds=300)
+            if lock is None:
+                return
+            with lock:
+                now = utc_now()
                 resume_pending_digests(config, store=app.store, mailer=app.mailer, now=now)
                 if digest_due(config, store=app.store, now=now):
                     send_digest(config, store=app.store, mailer=app.mailer, now=now)
-            except DeliveryError as exc:
-                log.error("Résumé non envoyé : %s (nouvel essai au prochain cycle)", exc)
+        except (DeliveryError, StorageError) as exc:
+            log.error("Résumé non envoyé : %s (nouvel essai au prochain cycle)", exc)
 
     daemon = Daemon(
         lambda run_source, run_digest: build_scheduler(
@@ -317,6 +479,7 @@ MENTION_FIELDS = (
     "urgent",
     "digest_id",
     "also_seen",
+    "outlet",
 )
 
 
@@ -337,7 +500,104 @@ def mention_json(mention: MentionRecord) -> dict[str, Any]:
         "urgent": mention.urgent,
         "digest_id": mention.digest_id,
         "also_seen": list(mention.also_seen),
+        "outlet": mention.outlet,
     }
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A cell a spreadsheet will not run: text starting like a formula (= + - @, tab,
+    carriage return) gets a leading apostrophe, which Excel and LibreOffice hide."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def mentions_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """``--format csv``: the JSON fields as columns, comma-separated, cells made safe."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=MENTION_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        flat = {**row, "also_seen": "; ".join(row["also_seen"])}
+        writer.writerow({key: _csv_cell(value) for key, value in flat.items()})
+    return buffer.getvalue()
+
+
+def _csv_cell(value: object) -> object:
+    """Safe, and with its carriage returns as line feeds: the csv module quotes a cell
+    holding a line feed, not one holding a lone CR, which would cut the row in two."""
+    value = spreadsheet_safe(value)
+    if isinstance(value, str) and "\r" in value:
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
+EXCEL_HEADERS = (
+    "N°",
+    "Titre",
+    "Média",
+    "Source",
+    "Type de source",
+    "Publiée le",
+    "Trouvée le",
+    "Statut",
+    "Urgent",
+    "Forme trouvée",
+    "Règle",
+    "Score",
+    "Extrait",
+    "Lien",
+    "Aussi vu sur",
+    "N° du résumé",
+)
+
+
+def mentions_excel(mentions: Sequence[MentionRecord], zone: ZoneInfo) -> bytes:
+    """``--format excel``: what a French-Canadian Excel opens by double-click: UTF-8
+    with a BOM, ``;`` between cells, French headers, oui/non, local dates
+    (2026-11-28 14:05, which Excel reads as a date), every text on one line and safe."""
+
+    def when(value: datetime | None) -> str:
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(EXCEL_HEADERS)
+    for m in mentions:
+        cells: list[object] = [
+            m.id,
+            one_line(m.title),
+            one_line(m.outlet or ""),
+            m.source,
+            m.source_type,
+            when(m.published_at),
+            when(m.found_at),
+            m.status,
+            "oui" if m.urgent else "non",
+            one_line(m.matched),
+            m.rule,
+            m.score,
+            one_line(m.snippet),
+            one_line(m.url),
+            ", ".join(m.also_seen),
+            m.digest_id if m.digest_id is not None else "",
+        ]
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def write_bytes(data: bytes) -> None:
+    """Exact bytes on stdout (a BOM, CRLF), whatever the locale's encoding."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    buffer.write(data)
+    buffer.flush()
 
 
 def check_status(status: str) -> None:
@@ -356,11 +616,9 @@ def cmd_mentions(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     elif args.format == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=MENTION_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({**row, "also_seen": "; ".join(row["also_seen"])} for row in rows)
-        sys.stdout.write(buffer.getvalue())
+        sys.stdout.write(mentions_csv(rows))
+    elif args.format == "excel":
+        write_bytes(mentions_excel(mentions, config.digest.zone))
     else:
         if not mentions:
             print("Aucune mention enregistrée pour ces critères.")
@@ -371,42 +629,25 @@ def cmd_mentions(args: argparse.Namespace) -> int:
                 _local(m.found_at, config),
                 ("URGENT " if m.urgent else "") + m.status,
                 _clip(m.source, 24),
+                _clip(m.outlet or "", 24),
                 _clip(m.matched, 30),
                 _clip(m.title, 60),
             ]
             for m in mentions
         ]
-        print(_table(["N°", "Trouvée le", "Statut", "Source", "Forme trouvée", "Titre"], table))
+        headers = ["N°", "Trouvée le", "Statut", "Source", "Média", "Forme trouvée", "Titre"]
+        print(_table(headers, table))
     return EXIT_OK
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
     config = read_config(args)
     store = MentionStore(open_database(config.storage.url))
-    records = store.sources()
-    rows = []
-    for source in config.sources:
-        record = records.get(source.name)
-        rows.append(
-            {
-                "name": source.name,
-                "type": source.type,
-                "enabled": source.enabled,
-                "last_success_at": _iso(record.last_success_at) if record else None,
-                "last_attempt_at": _iso(record.last_attempt_at) if record else None,
-                "failing_since": _iso(record.failing_since) if record else None,
-                "consecutive_failures": record.consecutive_failures if record else 0,
-                "last_error": record.last_error if record else None,
-                "items": record.items_seen if record else 0,
-                "mentions": record.mentions_found if record else 0,
-                "last_warning": record.last_warning if record else None,
-                "next_attempt_at": _iso(record.next_attempt_at) if record else None,
-                "last_new_item_at": _iso(record.last_new_item_at) if record else None,
-                "stale": is_stale(source, record, utc_now()),
-            }
-        )
     if args.coverage:
         return _print_coverage(args, config, store)
+    records = store.sources()
+    now = utc_now()
+    rows = [source_json(source, records.get(source.name), now) for source in config.sources]
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -418,7 +659,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
             state = "désactivée"
         elif record is None or record.last_attempt_at is None:
             state = "jamais visitée"
-        elif is_stale(source, record, utc_now()):
+        elif is_stale(source, record, now):
             state = "muette ?"
         else:
             state = (
@@ -430,30 +671,78 @@ def cmd_sources(args: argparse.Namespace) -> int:
                 source.type,
                 state,
                 _local(record.last_success_at if record else None, config),
+                _next_visit_text(source, record, now, config),
                 str(failures),
                 _clip((record.last_error or record.last_warning or "") if record else "", 50),
                 str(record.items_seen if record else 0),
+                str(record.items_rejected if record else 0),
                 str(record.mentions_found if record else 0),
             ]
         )
-    print(
-        _table(
-            [
-                "Source",
-                "Type",
-                "État",
-                "Dernier succès",
-                "Échecs",
-                "Dernière erreur",
-                "Éléments",
-                "Mentions",
-            ],
-            table,
-        )
-    )
+    headers = [
+        "Source",
+        "Type",
+        "État",
+        "Dernier succès",
+        "Prochaine visite",
+        "Échecs",
+        "Dernière erreur",
+        "Éléments",
+        "Rejetés",
+        "Mentions",
+    ]
+    print(_table(headers, table))
+    rejected = [
+        record
+        for source in config.sources
+        if (record := records.get(source.name)) is not None and record.items_rejected
+    ]
+    if rejected:
+        print("\nÉléments rejetés (illisibles ou invalides, laissés de côté) :")
+        for record in rejected:
+            why = _clip(record.last_rejection or "", 80)
+            print(
+                f"  {_clip(record.name, 40)} : {record.items_rejected} élément(s) rejeté(s)"
+                + (f" — dernier motif : {why}" if why else "")
+            )
     failing = sum(1 for r in rows if r["consecutive_failures"])
     print(f"\n{len(rows) - failing} source(s) sur {len(rows)} fonctionnent.")
     return EXIT_OK
+
+
+def source_json(source: SourceConfig, record: SourceRecord | None, now: datetime) -> dict[str, Any]:
+    """One source in ``veille sources --format json``."""
+    return {
+        "name": source.name,
+        "type": source.type,
+        "enabled": source.enabled,
+        "last_success_at": _iso(record.last_success_at) if record else None,
+        "last_attempt_at": _iso(record.last_attempt_at) if record else None,
+        "failing_since": _iso(record.failing_since) if record else None,
+        "consecutive_failures": record.consecutive_failures if record else 0,
+        "last_error": record.last_error if record else None,
+        "items": record.items_seen if record else 0,
+        "mentions": record.mentions_found if record else 0,
+        "last_warning": record.last_warning if record else None,
+        "next_attempt_at": _iso(record.next_attempt_at) if record else None,
+        "next_visit_at": _iso(next_visit(source, record)) if source.enabled else None,
+        "last_new_item_at": _iso(record.last_new_item_at) if record else None,
+        "stale": is_stale(source, record, now),
+        "items_rejected": record.items_rejected if record else 0,
+        "last_rejection": record.last_rejection if record else None,
+    }
+
+
+def _next_visit_text(
+    source: SourceConfig, record: SourceRecord | None, now: datetime, config: Config
+) -> str:
+    """When ``veille run`` will visit ``source`` (back-off and Retry-After included)."""
+    if not source.enabled:
+        return "—"
+    due = next_visit(source, record)
+    if due is None or due <= now:
+        return "au prochain cycle"
+    return _until(due, config)
 
 
 def _print_coverage(args: argparse.Namespace, config: Config, store: MentionStore) -> int:
@@ -474,14 +763,6 @@ def _print_coverage(args: argparse.Namespace, config: Config, store: MentionStor
         "cette source a trouvées."
     )
     table = [[_clip(s.name, 40), s.type, str(total), str(alone)] for s, total, alone in counts]
-    print(_table(["Source", "Type", "Mentions", "Seule à les trouver"], table))
-    return EXIT_OK
-    period = f"depuis {args.since}" if args.since else "depuis le début"
-    print(
-        f"Couverture {period} : mentions trouvées par chaque source, et celles que seule "
-        "cette source a trouvées."
-    )
-    table = [[_clip(r["name"], 40), r["type"], str(r["mentions"]), str(r["only"])] for r in rows]
     print(_table(["Source", "Type", "Mentions", "Seule à les trouver"], table))
     return EXIT_OK
 
@@ -595,12 +876,16 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    outbox = Path(args.outbox).resolve()
-    before = set(outbox.glob("*.eml")) if outbox.exists() else set()
-    with serve_demo_data() as (base, folder), tempfile.TemporaryDirectory() as workdir:
+    """The offline tour, into a workspace that stays (``--dir``, reset at each demo)."""
+    workdir = Path(args.dir)
+    reset = prepare_demo_folder(workdir)
+    outbox = Path(args.outbox).resolve() if args.outbox else None
+    with serve_demo_data() as (base, samples):
         print(f"Démo de veille : sources d'exemple servies sur {base} (hors ligne).")
-        path = write_demo_config(folder, base=base, workdir=Path(workdir), outbox=outbox)
+        path = write_demo_config(samples, base=base, workdir=workdir, outbox=outbox)
         config = load_config(path, source_types=options_models())
+        outbox = config.outbox_dir.resolve()
+        before = set(outbox.glob("*.eml")) if outbox.exists() else set()
         app = build_app(config)
         report = app.run(force_all=True)
         items = sum(o.items for o in report.outcomes)
@@ -609,18 +894,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"{len(report.failed_sources)} en panne (exprès), {items} éléments lus, "
             f"{report.new_mentions} mentions trouvées."
         )
-        for mention in app.store.mentions():
+        mentions = app.store.mentions()
+        for mention in mentions:
             flag = "URGENT " if mention.urgent else ""
-            print(f"  - {flag}« {mention.matched} » ({mention.rule}) — {mention.title}")
+            title = _clip(mention.title, 100)
+            print(f"  - {flag}« {one_line(mention.matched)} » ({mention.rule}) — {title}")
     written = sorted(set(outbox.glob("*.eml")) - before)
     print(f"\n{len(written)} courriel(s) écrit(s) dans {outbox} :")
     for email_file in written:
-        print(f"  {email_file}  ({_subject_of(email_file)})")
+        print(f"  {email_file}  ({_clip(_subject_of(email_file), 120)})")
     print("\nOuvrez ces fichiers .eml avec votre logiciel de courriel (Outlook, Thunderbird…).")
+    shown = shlex.quote(str(path))
+    state = "remis à neuf (démo précédente effacée)" if reset else "créé"
     print(
-        'Pour essayer le détecteur : veille --config config.yaml match "Bravo au Cegep '
-        'Drummondville!"'
+        f"\nDossier de la démo {state} : {workdir}{os.sep} garde config.yaml, la base veille.db"
+        f"{' et ' + DEMO_OUTBOX + '/' if args.outbox is None else ''}. "
+        "Pour continuer sur cette base :"
     )
+    first = mentions[-1].id if mentions else 1
+    for command in (
+        "mentions",
+        "mentions --format excel > mentions.csv",
+        f"triage {first} --status traité",
+        "rescan",
+        "sources",
+        'match "Bravo au Cegep Drummondville!"',
+    ):
+        print(f"  veille --config {shown} {command}")
+    print("Relancer veille demo efface cette démo et en refait une neuve dans le même dossier.")
     return EXIT_OK
 
 
@@ -717,7 +1018,13 @@ def build_parser() -> argparse.ArgumentParser:
     mentions = commands.add_parser("mentions", help="lister les mentions enregistrées")
     mentions.add_argument("--since", help="depuis une date (2026-11-01) ou une durée (7d)")
     mentions.add_argument("--status", help=f"statut ({', '.join(STATUSES)})")
-    mentions.add_argument("--format", default="table", choices=["table", "json", "csv"])
+    mentions.add_argument(
+        "--format",
+        default="table",
+        choices=["table", "json", "csv", "excel"],
+        help="table (défaut), json, csv, ou excel : CSV pour Excel en français "
+        "(point-virgule, en-têtes français, dates locales)",
+    )
     sources = commands.add_parser("sources", help="état de chaque source")
     sources.add_argument("--format", default="table", choices=["table", "json"])
     sources.add_argument(
@@ -741,7 +1048,15 @@ def build_parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="écrire un config.yaml de départ, commenté")
     init.add_argument("dir", nargs="?", default=".", help="dossier (défaut : dossier courant)")
     demo = commands.add_parser("demo", help="visite guidée hors ligne avec des sources d'exemple")
-    demo.add_argument("--outbox", default="outbox", help="dossier où écrire le résumé")
+    demo.add_argument(
+        "--dir",
+        default="veille-demo",
+        help="dossier de la démo, gardé ensuite : config.yaml, veille.db, outbox/ "
+        "(défaut : ./veille-demo ; remis à neuf à chaque démo)",
+    )
+    demo.add_argument(
+        "--outbox", help="dossier où écrire les courriels (défaut : outbox/ dans le dossier --dir)"
+    )
     return parser
 
 
@@ -773,8 +1088,22 @@ class _JsonFormatter(logging.Formatter):
         )
 
 
+class _OneLine(logging.Filter):
+    """Log messages on one line, without control or bidi characters: a title from the
+    web cannot forge a log line or reorder what the admin reads. Tracebacks, added by
+    the formatter after the message, keep their lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = one_line(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
 def configure_logging(level: str, fmt: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_OneLine())
     if fmt == "json":
         handler.setFormatter(_JsonFormatter())
     else:
@@ -793,13 +1122,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         configure_logging(args.log_level, args.log_format)
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a pipe closed early shows here, not in a message at exit
+        return code
     except (ConfigError, UsageError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
+    except StorageError as exc:
+        print(f"veille : {exc}", file=sys.stderr)
+        return EXIT_STORAGE
     except VeilleError as exc:
         print(f"veille : {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader of a pipe stopped early (veille mentions | head -1): not an error.
+        # Point stdout at /dev/null so that flushing it at exit does not fail again.
+        _silence_stdout()
+        return EXIT_OK
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)
         return 130
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (stdout replaced in-process)
+        pass

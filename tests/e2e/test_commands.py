@@ -41,6 +41,7 @@ def test_mentions_json_has_the_public_fields(filled: Workspace, veille) -> None:
             "snippet",
             "status",
             "urgent",
+            "outlet",
         ):
             assert key in row
         assert row["source"] == "Journal" and row["source_type"] == "feed"
