@@ -208,15 +208,29 @@ def feed_server() -> Iterator[FeedServer]:
 
 
 class _Inbox:
-    """aiosmtpd handler keeping every accepted message; can be told to refuse."""
+    """aiosmtpd handler keeping every accepted message; can be told to refuse
+    (``refuse``: 451 to every message; ``max_size``: 552 at the end of DATA to a
+    larger message; ``refuse_rcpt``: 550 to these recipients)."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.refuse = False
+        self.max_size: int | None = None
+        self.refuse_rcpt: set[str] = set()
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address in self.refuse_rcpt:
+            return "550 5.1.1 Mailbox unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         if self.refuse:
             return "451 4.3.0 Service temporairement indisponible"
+        if self.max_size is not None and len(envelope.content) > self.max_size:
+            return "552 5.3.4 Message size exceeds fixed limit"
         message = BytesParser(policy=policy.default).parsebytes(envelope.content)
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
@@ -241,7 +255,8 @@ class SmtpServer:
         return [
             m
             for m in self.messages
-            if str(m["Subject"]).startswith("Veille — ") and "mention" in str(m["Subject"])
+            if str(m["Subject"]).startswith("Veille — ")
+            and ("mention" in str(m["Subject"]) or "aucune source" in str(m["Subject"]))
         ]
 
 

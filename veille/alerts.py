@@ -15,7 +15,10 @@ from zoneinfo import ZoneInfo
 
 from matchers.normalize import fold_plain
 from storage.store import MentionRecord, SourceRecord
-from veille.digest import entry_of, of_brand, render
+from veille.digest import clip, entry_of, of_brand, render
+from veille.sanitize import one_line
+
+SUBJECT_LENGTH = 150  # an alert's subject is clipped to this many characters
 
 
 class KeywordSpotter:
@@ -48,11 +51,58 @@ class Notice:
     html: str
 
 
-def build_alert(mention: MentionRecord, *, brand: str, zone: ZoneInfo) -> Notice:
-    entry = entry_of(mention, zone)
-    subject = f"URGENT — Veille : mention à surveiller {of_brand(brand)} ({mention.source})"
-    context = {"e": entry, "brand": brand, "of_brand": of_brand(brand)}
+def alert_keyword(mention: MentionRecord, spotter: KeywordSpotter | None = None) -> str | None:
+    """The keyword that made ``mention`` urgent: stored with it, else found again by
+    ``spotter`` in its title and snippet (older mentions), else None."""
+    if mention.urgent_keyword:
+        return one_line(mention.urgent_keyword) or None
+    if spotter is None:
+        return None
+    return spotter.find(f"{mention.title} — {mention.snippet}")
+
+
+def alert_subject(heading: str, where: str, keyword: str | None) -> str:
+    """« URGENT — « plainte » : <titre> (<média>) », at most SUBJECT_LENGTH characters."""
+    where = clip(one_line(where), 60)
+    lead = f"URGENT — « {clip(one_line(keyword), 40)} » : " if keyword else "URGENT — "
+    tail = f" ({where})" if where else ""
+    room = max(20, SUBJECT_LENGTH - len(lead) - len(tail))
+    return lead + clip(one_line(heading), room) + tail
+
+
+def build_alert(
+    mention: MentionRecord,
+    *,
+    brand: str,
+    zone: ZoneInfo,
+    spotter: KeywordSpotter | None = None,
+) -> Notice:
+    """The urgent alert of one mention; its subject names the keyword and the headline.
+
+    ``spotter`` finds the keyword again for mentions stored without it.
+    """
+    keyword = alert_keyword(mention, spotter)
+    entry = entry_of(mention, zone, keyword=keyword)
+    subject = alert_subject(entry.title, mention.outlet or mention.source, keyword)
+    context = {"e": entry, "brand": brand, "of_brand": of_brand(one_line(brand))}
     return Notice(subject, render("alert.txt.j2", **context), render("alert.html.j2", **context))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceView:
+    """A source as a notice shows it (cleaned strings)."""
+
+    name: str
+    type: str
+    last_error: str
+
+
+def _view(source: SourceRecord) -> SourceView:
+    return SourceView(
+        one_line(source.name),
+        one_line(source.type),
+        one_line(source.last_error or "") or "erreur inconnue",
+    )
 
 
 def build_source_notice(
@@ -71,8 +121,8 @@ def build_source_notice(
         )
     subject = "Veille — " + ", ".join(parts)
     context = {
-        "broken": broken,
-        "fixed": fixed,
+        "broken": [_view(s) for s in broken],
+        "fixed": [_view(s) for s in fixed],
         "when": now.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
     }
     return Notice(subject, render("notice.txt.j2", **context), render("notice.html.j2", **context))

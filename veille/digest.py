@@ -2,19 +2,33 @@
 
 ``build_digest(...)`` returns a :class:`Digest` (subject, text, html); sending
 is :func:`veille.pipeline.send_digest`'s job.
+
+Everything that came from the web (titles, snippets, outlets, links) goes
+through :mod:`veille.sanitize` here, before the templates see it: control and
+bidirectional-override characters are removed, subjects and headings are one
+line, and only http(s) links get an ``href``. The templates escape the rest.
+
+A digest lists at most ``list_limit`` mentions (urgent first, then by kind of
+source, newest first), then says how many it left out and how to see them all
+(``veille mentions --since AAAA-MM-JJ``); its subject always gives the real
+count, and ``mention_ids`` holds every mention it covers, listed or not.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from matchers.normalize import fold_plain
 from storage.store import MentionRecord, SourceRecord
+from veille.sanitize import clean_text, one_line, safe_link
 
 LOCALE = "fr_CA"
 GROUP_LABELS = {
@@ -23,6 +37,9 @@ GROUP_LABELS = {
     "page": "Pages Web",
 }
 GROUP_ORDER = ("feed", "search", "page")
+LIST_LIMIT = 200  # mentions listed in one digest; the others are counted
+HEADING_LENGTH = 80  # a heading made from a snippet stops at the word before this
+NO_HEADING = "Mention sans titre"
 
 _env = Environment(
     loader=PackageLoader("veille", "templates"),
@@ -32,6 +49,14 @@ _env = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+
+
+def number(value: int) -> str:
+    """A count the French way: 100 000 (non-breaking space)."""
+    return format_decimal(value, locale=LOCALE)
+
+
+_env.filters["number"] = number
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +69,11 @@ class Digest:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A mention as the templates show it (all strings; escaping is the template's)."""
+    """A mention as the templates show it: cleaned strings; escaping is the template's.
+
+    ``href`` is the link only when it is http(s) (else None: ``url`` is then shown
+    as plain text, never clickable).
+    """
 
     title: str
     source: str
@@ -55,12 +84,23 @@ class Entry:
     after: str
     urgent: bool
     also: str = ""  # "aussi vu sur" these other sources
+    href: str | None = None
+    keyword: str = ""  # the alert keyword, when known
 
 
 @dataclass(frozen=True, slots=True)
 class Group:
     label: str
     entries: tuple[Entry, ...]
+    total: int = 0  # mentions of this kind in the digest, listed or not
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """How many mentions of one kind a digest holds (for what is not listed)."""
+
+    label: str
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,20 +133,79 @@ def _duration_fr(since: datetime, now: datetime) -> str:
     return "en panne depuis moins d'une heure"
 
 
-def entry_of(mention: MentionRecord, zone: ZoneInfo) -> Entry:
+def clip(text: str, limit: int) -> str:
+    """``text`` cut on a word so that it (with « … ») fits in ``limit`` characters."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(1, limit - 1)]
+    space = cut.rfind(" ")
+    if not text[len(cut)].isspace() and space > limit // 2:  # do not end on half a word
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-—–…") + "…"
+
+
+_INLINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85\t]+")
+# A snippet may start at the separator the pipeline puts between title and body.
+_LEADING_DASH = re.compile(r"^(\s*(?:…\s*)?)[—–-]+\s+")
+
+
+def _inline(text: str) -> str:
+    """Cleaned, line breaks as spaces, edges kept (pieces of a snippet are joined back)."""
+    return _INLINE_BREAKS.sub(" ", clean_text(text))
+
+
+def _snippet_parts(mention: MentionRecord) -> tuple[str, str, str]:
+    """Before, match and after of the snippet, cleaned, without a leading « — »."""
     snippet = mention.snippet
-    start, end = mention.highlight_start, mention.highlight_end
+    start = max(0, min(mention.highlight_start, len(snippet)))
+    end = max(start, min(mention.highlight_end, len(snippet)))
+    dash = _LEADING_DASH.match(snippet)
+    if dash and dash.end() <= start:
+        kept = dash.group(1).strip()
+        before = (kept + " " if kept else "") + snippet[dash.end() : start]
+    else:
+        before = snippet[:start]
+    return _inline(before), _inline(snippet[start:end]), _inline(snippet[end:])
+
+
+def heading_of(mention: MentionRecord) -> str:
+    """The title; else the first words of the snippet (« … »); never the bare URL."""
+    title = one_line(mention.title)
+    if title and title != one_line(mention.url):
+        return title
+    before, match, after = _snippet_parts(mention)
+    words = _LEADING_DASH.sub("", one_line(before + match + after).removeprefix("…").strip())
+    if not words.strip(" …"):
+        return NO_HEADING
+    cut_short = words.endswith("…")  # the snippet stops before the text does
+    heading = clip(words.removesuffix("…").rstrip(), HEADING_LENGTH)
+    return heading + "…" if cut_short and not heading.endswith("…") else heading
+
+
+def source_label(mention: MentionRecord) -> str:
+    """« Le Nouvelliste, via Google Actualités » when the outlet is not the source itself."""
+    source = one_line(mention.source)
+    outlet = one_line(mention.outlet or "")
+    if outlet and fold_plain(outlet).strip() != fold_plain(source).strip():
+        return f"{outlet}, via {source}"
+    return source
+
+
+def entry_of(mention: MentionRecord, zone: ZoneInfo, *, keyword: str | None = None) -> Entry:
+    before, match, after = _snippet_parts(mention)
     when = mention.published_at or mention.found_at
     return Entry(
-        title=mention.title or mention.url,
-        source=mention.source,
+        title=heading_of(mention),
+        source=source_label(mention),
         when=_moment(when, zone),
-        url=mention.url,
-        before=snippet[:start],
-        match=snippet[start:end],
-        after=snippet[end:],
+        url=one_line(mention.url),
+        before=before,
+        match=match,
+        after=after,
         urgent=mention.urgent,
-        also=", ".join(s for s in mention.also_seen if s != mention.source),
+        also=", ".join(one_line(s) for s in mention.also_seen if s != mention.source),
+        href=safe_link(mention.url),
+        keyword=one_line(keyword or mention.urgent_keyword or ""),
     )
 
 
@@ -114,14 +213,46 @@ def _newest_first(mentions: Sequence[MentionRecord]) -> list[MentionRecord]:
     return sorted(mentions, key=lambda m: (m.published_at or m.found_at, m.id), reverse=True)
 
 
-def subject_for(count: int, brand: str, day: date) -> str:
-    if count == 0:
-        what = "Aucune nouvelle mention"
-    elif count == 1:
-        what = "1 nouvelle mention"
+def _mentions_word(count: int) -> str:
+    if count == 1:
+        return "1 nouvelle mention"
+    return f"{number(count)} nouvelles mentions"
+
+
+def subject_for(
+    count: int,
+    brand: str,
+    day: date,
+    *,
+    blind: bool = False,
+    part: tuple[int, int] | None = None,
+) -> str:
+    """The digest's subject; ``blind``: no mention because no source could be visited."""
+    if blind:
+        subject = f"Veille — aucune source n'a pu être consultée — {long_date(day)}"
     else:
-        what = f"{count} nouvelles mentions"
-    return f"Veille — {what} {of_brand(brand)} — {long_date(day)}"
+        what = "Aucune nouvelle mention" if count == 0 else _mentions_word(count)
+        subject = f"Veille — {what} {of_brand(one_line(brand))} — {long_date(day)}"
+    if part is not None:
+        subject += f" (partie {part[0]} sur {part[1]})"
+    return subject
+
+
+def _works(source: SourceRecord) -> bool:
+    """Visited with success and not failing since (never visited yet: not working)."""
+    return source.consecutive_failures == 0 and source.last_success_at is not None
+
+
+def _failing(sources: Sequence[SourceRecord], now: datetime) -> tuple[FailingSource, ...]:
+    failing = []
+    for source in sorted(sources, key=lambda s: s.name):
+        if source.consecutive_failures > 0:
+            error = one_line(source.last_error or "") or "erreur inconnue"
+            since = _duration_fr(source.failing_since or now, now)
+            failing.append(FailingSource(one_line(source.name), error, since))
+        elif source.last_success_at is None:
+            failing.append(FailingSource(one_line(source.name), "pas encore consultée", ""))
+    return tuple(failing)
 
 
 def build_digest(
@@ -134,43 +265,73 @@ def build_digest(
     sources: Sequence[SourceRecord],
     total_mentions: int,
     stale: Sequence[str] = (),
+    list_limit: int = LIST_LIMIT,
+    part: tuple[int, int] | None = None,
 ) -> Digest:
-    """Render the digest of ``mentions`` (urgent first, then by kind of source)."""
+    """Render the digest of ``mentions`` (urgent first, then by kind of source).
+
+    At most ``list_limit`` mentions are listed, in that order; the rest are
+    counted, with the command that lists them. ``list_limit=0`` gives counts
+    only (the last-resort digest when even a short one is refused). ``part=(k,
+    n)`` adds « (partie k sur n) » to the subject. The subject counts every
+    mention given; ``mention_ids`` holds them all, listed or not.
+    """
+    if list_limit < 0:
+        raise ValueError("list_limit must be >= 0")
+    if part is not None and not 1 <= part[0] <= part[1]:
+        raise ValueError(f"bad part {part!r}")
     ordered = _newest_first(mentions)
-    urgent = tuple(entry_of(m, zone) for m in ordered if m.urgent)
-    groups = []
     kinds = list(GROUP_ORDER) + sorted({m.source_type for m in ordered} - set(GROUP_ORDER))
+    urgent_all = [m for m in ordered if m.urgent]
+    by_kind: dict[str, list[MentionRecord]] = {kind: [] for kind in kinds}
+    for mention in ordered:
+        if not mention.urgent:
+            by_kind[mention.source_type].append(mention)
+    room = list_limit
+    urgent = tuple(entry_of(m, zone) for m in urgent_all[:room])
+    room -= len(urgent)
+    groups = []
+    tallies = [Tally("Urgentes", len(urgent_all))] if urgent_all else []
+    listed_ids = {m.id for m in urgent_all[: len(urgent)]}
     for kind in kinds:
-        entries = tuple(
-            entry_of(m, zone) for m in ordered if m.source_type == kind and not m.urgent
-        )
-        if entries:
-            groups.append(Group(GROUP_LABELS.get(kind, kind), entries))
-    failing = tuple(
-        FailingSource(
-            s.name, s.last_error or "erreur inconnue", _duration_fr(s.failing_since or now, now)
-        )
-        for s in sorted(sources, key=lambda s: s.name)
-        if s.consecutive_failures > 0
-    )
+        members = by_kind[kind]
+        if not members:
+            continue
+        label = GROUP_LABELS.get(kind, one_line(kind))
+        tallies.append(Tally(label, len(members)))
+        shown = members[: max(room, 0)]
+        room -= len(shown)
+        listed_ids.update(m.id for m in shown)
+        if shown:
+            groups.append(Group(label, tuple(entry_of(m, zone) for m in shown), len(members)))
+    omitted = [m for m in ordered if m.id not in listed_ids]
+    since = min(m.found_at for m in omitted).astimezone(zone).date() if omitted else None
+    failing = _failing(sources, now)
+    sources_ok = sum(1 for s in sources if _works(s))
+    blind = not ordered and sources_ok == 0
     context = {
-        "brand": brand,
-        "of_brand": of_brand(brand),
+        "brand": one_line(brand),
+        "of_brand": of_brand(one_line(brand)),
         "day": long_date(day),
         "count": len(ordered),
+        "listed": len(ordered) - len(omitted),
+        "omitted": len(omitted),
+        "since": since.isoformat() if since else "",
+        "tallies": tuple(tallies),
         "urgent": urgent,
         "groups": tuple(groups),
         "failing": failing,
+        "blind": blind,
         "sources_total": len(sources),
-        "sources_ok": len(sources) - len(failing),
+        "sources_ok": sources_ok,
         "total_mentions": total_mentions,
-        "stale": tuple(stale),
+        "stale": tuple(one_line(s) for s in stale),
         "generated": _moment(now, zone),
     }
-    subject = subject_for(len(ordered), brand, day)
+    subject = subject_for(len(ordered), brand, day, blind=blind, part=part)
     return Digest(
         subject=subject,
-        text=_env.get_template("digest.txt.j2").render(context),
+        text=_env.get_template("digest.txt.j2").render(context, subject=subject),
         html=_env.get_template("digest.html.j2").render(context, subject=subject),
         mention_ids=tuple(m.id for m in ordered),
     )
