@@ -34,7 +34,7 @@ import feedparser
 from pydantic import field_validator
 
 from collectors.base import Collection, ConfiguredCollector, Item, SourceState
-from collectors.http import HttpClient, status_reason
+from collectors.http import HttpClient, status_error
 from collectors.text import (
     clean_label,
     excerpt,
@@ -206,7 +206,7 @@ class FeedCollector(ConfiguredCollector[FeedSource]):
         if response.status == 304:
             return Collection(state=state, not_modified=True)
         if response.status >= 400:
-            raise SourceError(status_reason(response.status))
+            raise status_error(response, every=self.options.every.total_seconds())
         document = read_feed(
             response.content,
             content_type=response.headers.get("content-type", ""),

@@ -529,3 +529,14 @@ def status_reason(status: int) -> str:
         504: "délai de la passerelle dépassé",
     }
     return f"erreur HTTP {status}" + (f" ({names[status]})" if status in names else "")
+
+
+def status_error(response: Response, *, every: float) -> SourceError:
+    """The SourceError of an HTTP error answer. A 429 or 503 asks this source alone to
+    wait: its Retry-After (or X-Ratelimit-Reset), else ``every`` seconds."""
+    if response.status in (429, 503):
+        wait = retry_after(response.headers, every)
+        return SourceError(
+            f"{status_reason(response.status)} (nouvel essai dans {wait:.0f} s)", retry_after=wait
+        )
+    return SourceError(status_reason(response.status))

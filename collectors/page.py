@@ -34,7 +34,7 @@ from pydantic import Field, field_validator
 
 from collectors.base import Collection, ConfiguredCollector, Item, SourceState
 from collectors.feed import check_http_url
-from collectors.http import HttpClient, Response, status_reason
+from collectors.http import HttpClient, Response, status_error
 from collectors.text import tidy
 from matchers.normalize import quick_fold
 from veille.config import SourceConfig
@@ -167,7 +167,7 @@ class PageCollector(ConfiguredCollector[PageSource]):
         if response.status == 304:
             return Collection(state=state, not_modified=True)
         if response.status >= 400:
-            raise SourceError(status_reason(response.status))
+            raise status_error(response, every=self.options.every.total_seconds())
         if "html" not in response.content_type and response.content_type not in ("", "text/plain"):
             raise SourceError(f"ce n'est pas une page Web ({response.content_type})")
         soup = _soup(decode_html(response))

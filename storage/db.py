@@ -50,8 +50,9 @@ def _sqlite_begin(connection: Any) -> None:
 
 def where(url: str) -> str:
     """The database as the user knows it: a file path, or the URL without its password."""
-    if url.startswith("sqlite:///"):
-        return url.removeprefix("sqlite:///").split("?")[0].removeprefix("file:")
+    scheme, sep, rest = url.partition(":///")
+    if sep and scheme.split("+")[0] == "sqlite":
+        return rest.split("?")[0].removeprefix("file:")
     try:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
@@ -145,7 +146,7 @@ def _translate(url: str) -> Any:
 
 
 def create_store_engine(url: str) -> Engine:
-    if url.startswith("sqlite:///"):
+    if url.split(":", 1)[0].split("+")[0] == "sqlite" and ":///" in url:
         folder = Path(where(url)).parent
         if not folder.exists():
             raise StorageError(
@@ -264,7 +265,10 @@ def check_writable(sessions: sessionmaker[Session]) -> StorageError | None:
     )
     try:
         if engine.dialect.name == "sqlite":
-            raw = engine.raw_connection()
+            try:
+                raw = engine.raw_connection()
+            except StorageError as exc:
+                return exc
             try:
                 cursor = raw.cursor()
                 version = cursor.execute("PRAGMA user_version").fetchone()[0]

@@ -7,6 +7,7 @@ Nothing here reaches beyond 127.0.0.1.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import ssl
@@ -34,6 +35,18 @@ DATA = Path(__file__).parent / "data"
 # every test gets a fresh PostgreSQL database instead of a SQLite file.
 PG_URL = os.environ.get("VEILLE_TEST_DATABASE_URL")
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """``main()`` configures logging for a whole process (a handler on the sys.stderr
+    of that moment): in-process CLI tests put the root logger back as it was, so that a
+    server thread logging later never writes to a closed capture."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 # --- HTTP -------------------------------------------------------------------------------
@@ -210,13 +223,17 @@ def feed_server() -> Iterator[FeedServer]:
 class _Inbox:
     """aiosmtpd handler keeping every accepted message; can be told to refuse
     (``refuse``: 451 to every message; ``max_size``: 552 at the end of DATA to a
-    larger message; ``refuse_rcpt``: 550 to these recipients)."""
+    larger message; ``refuse_rcpt``: 550 to these recipients; ``drop_after_data``:
+    that many messages are received whole, then the connection is cut before the
+    reply, so the client cannot know; they are kept in ``dropped``)."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.refuse = False
         self.max_size: int | None = None
         self.refuse_rcpt: set[str] = set()
+        self.drop_after_data = 0
+        self.dropped: list[EmailMessage] = []
 
     async def handle_RCPT(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -233,6 +250,11 @@ class _Inbox:
             return "552 5.3.4 Message size exceeds fixed limit"
         message = BytesParser(policy=policy.default).parsebytes(envelope.content)
         assert isinstance(message, EmailMessage)
+        if self.drop_after_data > 0:
+            self.drop_after_data -= 1
+            self.dropped.append(message)
+            server.transport.abort()
+            return "421 4.4.2 connexion perdue"  # never reaches the client
         self.messages.append(message)
         return "250 OK"
 

@@ -64,6 +64,7 @@ from veille.pipeline import (
     resume_pending_digests,
     run_once,
     send_digest,
+    send_storage_notice,
     utc_now,
 )
 from veille.sanitize import one_line
@@ -381,28 +382,30 @@ def cmd_daemon(args: argparse.Namespace) -> int:
 def _run_daemon(config: Config) -> int:
     app = build_app(config)
 
+    # A StorageError leaves these jobs: the Daemon logs it on one line, tells the
+    # admins once, and the next job tries again.
     def cycle(name: str | None) -> None:
-        try:
-            lock = wait_for_lock(config, seconds=300)
-            if lock is None:
-                return
-            with lock:
-                app.run(only=None if name is None else {name})
-        except StorageError as exc:  # the next cycle tries again; no traceback
-            log.error("Cycle non fait : %s", exc)
+        lock = wait_for_lock(config, seconds=300)
+        if lock is None:
+            return
+        with lock:
+            app.run(only=None if name is None else {name})
 
     def digest() -> None:
-        try:
-            lock = wait_for_lock(config, seconds=300)
-            if lock is None:
-                return
-            with lock:
-                now = utc_now()
+        lock = wait_for_lock(config, seconds=300)
+        if lock is None:
+            return
+        with lock:
+            now = utc_now()
+            try:
                 resume_pending_digests(config, store=app.store, mailer=app.mailer, now=now)
                 if digest_due(config, store=app.store, now=now):
                     send_digest(config, store=app.store, mailer=app.mailer, now=now)
-        except (DeliveryError, StorageError) as exc:
-            log.error("Résumé non envoyé : %s (nouvel essai au prochain cycle)", exc)
+            except DeliveryError as exc:
+                log.error("Résumé non envoyé : %s (nouvel essai au prochain cycle)", exc)
+
+    def storage_notice(error: StorageError | None) -> None:
+        send_storage_notice(config, mailer=app.mailer, error=error, now=utc_now())
 
     daemon = Daemon(
         lambda run_source, run_digest: build_scheduler(
@@ -410,6 +413,7 @@ def _run_daemon(config: Config) -> int:
         ),
         cycle=cycle,
         digest=digest,
+        on_storage_error=storage_notice,
     )
     return daemon.run()
 

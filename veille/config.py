@@ -781,7 +781,7 @@ def _resolve_storage_url(url: str, base: Path) -> str:
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/"):
         relative = url[len(prefix) :]
-        if relative and relative != ":memory:":
+        if relative and relative != ":memory:" and not relative.startswith("file:"):
             return prefix + str((base / relative).resolve())
     return url
 

@@ -7,7 +7,7 @@ The hierarchy::
     ├── UsageError              a command-line argument is wrong (exit 2)
     ├── SourceError             one source failed; caught per source, the run goes on
     ├── DeliveryError           an email could not be handed to SMTP or the outbox
-    └── StorageError            the store cannot be opened or migrated (exit 2)
+    └── StorageError            the store cannot be opened, migrated or written (exit 3)
 
 Every message is French and fits on one line: it is what the user reads.
 Bugs are not ``VeilleError`` and keep their traceback.

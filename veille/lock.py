@@ -129,6 +129,7 @@ def daemon_lock_for(storage_url: str, config_path: Path) -> RunLock | DatabaseLo
 
 def lock_path_for(storage_url: str, config_path: Path) -> Path:
     """Beside the SQLite file, else beside config.yaml."""
-    if storage_url.startswith("sqlite:///"):
-        return Path(storage_url.removeprefix("sqlite:///") + ".lock")
+    if storage_url.startswith("sqlite") and ":///" in storage_url:
+        path = storage_url.split(":///", 1)[1].split("?")[0].removeprefix("file:")
+        return Path(path + ".lock")
     return config_path.resolve().parent / ".veille.lock"

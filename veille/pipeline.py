@@ -41,7 +41,7 @@ from storage.store import (
 )
 from veille.alerts import KeywordSpotter, build_alert, build_source_notice
 from veille.config import Config, SourceConfig
-from veille.digest import Digest, build_digest
+from veille.digest import LIST_LIMIT, Digest, build_digest
 from veille.errors import DeliveryError, SourceError, StorageError
 from veille.intake import MAX_ITEMS, RejectedItem, clean_item, newest
 from veille.mail import Mailer, compose, new_message_id, stable_message_id
@@ -117,7 +117,6 @@ def is_due(
 
 
 BACKOFF_CAP = 8
-DIGEST_LIST_LIMIT = 200  # mentions listed in one digest; the others are counted
 DIGEST_PART_SIZE = 50  # mentions per part when the server refuses the whole digest
 MAX_WAIT = timedelta(seconds=MAX_BACKOFF)  # a site never makes veille wait longer
 
@@ -443,12 +442,20 @@ def collect_and_store(
     return tuple(outcomes), waiting
 
 
-def send_alerts(config: Config, *, store: MentionStore, mailer: Mailer, now: datetime) -> int:
-    """Send one email per urgent mention not yet alerted; mark each after acceptance."""
+def send_alerts(
+    config: Config,
+    *,
+    store: MentionStore,
+    mailer: Mailer,
+    now: datetime,
+    spotter: KeywordSpotter | None = None,
+) -> int:
+    """Send one email per urgent mention not yet alerted; mark each after acceptance.
+    ``spotter`` finds the keyword again for mentions stored without it."""
     sent = 0
     zone = config.digest.zone
     for mention in store.pending_alerts():
-        notice = build_alert(mention, brand=config.brand.name, zone=zone)
+        notice = build_alert(mention, brand=config.brand.name, zone=zone, spotter=spotter)
         message = compose(
             subject=notice.subject,
             text=notice.text,
@@ -587,7 +594,7 @@ def digest_for(
     mentions: Sequence[MentionRecord],
     day: date,
     now: datetime,
-    list_limit: int = DIGEST_LIST_LIMIT,
+    list_limit: int = LIST_LIMIT,
     part: tuple[int, int] | None = None,
 ) -> Digest:
     """The digest of ``mentions``, with the sources' health for its footer."""
@@ -751,7 +758,9 @@ def run_once(
     alerts = notices = 0
     subject = None
     try:
-        alerts = send_alerts(config, store=store, mailer=mailer, now=clock())
+        alerts = send_alerts(
+            config, store=store, mailer=mailer, now=clock(), spotter=item_matcher.spotter
+        )
     except DeliveryError as exc:
         errors.append(f"alerte urgente non envoyée : {exc}")
     try:

@@ -271,3 +271,28 @@ def test_mentions_json_has_the_outlet(
     assert code == 0
     (mention,) = json.loads(output)
     assert mention["outlet"] == "Le Nouvelliste"
+
+
+def test_a_feed_answering_429_waits_as_it_asks_capped_at_a_day(
+    feed_server: FeedServer, workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.add("/a.xml", "", status=429, headers={"Retry-After": "120"})
+    feed_server.add("/b.xml", "", status=503, headers={"Retry-After": "300000000000"})
+    workspace.write(
+        [
+            {"name": "A", "type": "feed", "url": feed_server.url("/a.xml")},
+            {"name": "B", "type": "feed", "url": feed_server.url("/b.xml")},
+        ]
+    )
+    before = datetime.now(UTC)
+
+    code, _ = _run(workspace, capsys, "run")
+
+    assert code == 1
+    waits = {
+        name: (when if isinstance(when, datetime) else datetime.fromisoformat(str(when)))
+        for name, when in _rows(workspace, "select name, next_attempt_at from sources")
+    }
+    waited = {name: (when.replace(tzinfo=UTC) - before) for name, when in waits.items()}
+    assert timedelta(seconds=110) < waited["A"] < timedelta(seconds=130)
+    assert timedelta(hours=23) < waited["B"] <= timedelta(hours=24, seconds=5)

@@ -60,3 +60,32 @@ def test_source_jobs_coalesce_and_never_overlap(config) -> None:
     assert job.coalesce and job.max_instances == 1 and job.misfire_grace_time == 600
     assert job.trigger.interval == timedelta(minutes=30)
     assert source_trigger(timedelta(hours=1)).jitter == 30
+
+
+def test_an_unusable_store_is_reported_once_then_its_recovery(config) -> None:
+    from veille.errors import StorageError
+    from veille.scheduler import Daemon
+
+    outcomes = [StorageError("la base x est en lecture seule"), StorageError("encore"), None, None]
+    reports: list[object] = []
+
+    def cycle(name: str | None) -> None:
+        error = outcomes.pop(0)
+        if error is not None:
+            raise error
+
+    daemon = Daemon(
+        lambda run_source, run_digest: build_scheduler(
+            config,
+            run_source=run_source,
+            run_digest=run_digest,
+            now=datetime(2026, 11, 29, tzinfo=ZoneInfo("UTC")),
+        ),
+        cycle=cycle,
+        digest=lambda: None,
+        on_storage_error=reports.append,
+    )
+    for _ in range(4):
+        daemon._source_job(config.sources[0].name)
+
+    assert [str(r) if r else None for r in reports] == ["la base x est en lecture seule", None]
