@@ -74,6 +74,10 @@ _WORD_BYTES = re.compile(rb"[a-z0-9]+")
 _LIST_WINDOW = 14
 _AFTER = 30  # characters kept after an anchor other than the kind word
 _WINDOW = 150  # characters of context kept on both sides of the kind word
+# Up to this many anchors in a text, the quick look stops at the first where a
+# rule may match (as many checks as rules tried it would spare); beyond, it checks
+# them all, so that rules are tried only where they may match.
+_FEW_HITS = 16
 
 # What may be found near an anchor: flags of the rules worth trying at a token.
 _KIND = 1  # the kind word opens the name, a coordination or an alias
@@ -108,6 +112,10 @@ _Check = tuple[bytes, ...] | None
 # A cheap test of the token a phrase may start with: length bounds, and the word
 # it must begin when that word is taken exactly.
 _Gate = tuple[int, int, str | None]
+# A word of a phrase as :meth:`BrandMatcher._phrase_at` reads it: the word, the
+# typos it tolerates, and what it is (_WORD, _CONNECTOR or _KIND_WORD).
+_Spelled = tuple[tuple[str, int, int], ...]
+_WORD, _CONNECTOR, _KIND_WORD = 0, 1, 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +142,16 @@ class _Text:
     ``re.split`` and one running sum, both at C speed.
     """
 
-    def __init__(self, original: str, folded: Folded):
+    def __init__(self, original: str, folded: Folded, dead: dict[str, set[int]] | None = None):
         self.original = original
         self.folded = folded
+        # for an anchor, the places (in the original) where no rule it opens can match
+        self.dead = dead or {}
         self._has: dict[str, bool] = {}
-        self._cut: bool | None = None
+        # is a word cut by a hyphen at a line end somewhere? (then tokens may join)
+        self.cut = _CUT_WORD.search(folded.text) is not None
+        self.possible: dict[int, bool] = {}  # may alias number k match here? (BrandMatcher)
+        self._lengths: set[int] | None = None
         parts = _SPLIT.split(folded.text)  # separator, word, separator, …, separator
         bounds = list(accumulate(map(len, parts)))
         self.words: list[str] = parts[1::2]
@@ -146,12 +159,11 @@ class _Text:
         self.starts: list[int] = bounds[0:-1:2]
         self.ends: list[int] = bounds[1::2]
 
-    @property
-    def cut(self) -> bool:
-        """Is a word cut by a hyphen at a line end somewhere? (cached)"""
-        if self._cut is None:
-            self._cut = _CUT_WORD.search(self.folded.text) is not None
-        return self._cut
+    def has_length(self, low: int, high: int) -> bool:
+        """Is a token ``low`` to ``high`` characters long? (lengths cached)"""
+        if self._lengths is None:
+            self._lengths = set(map(len, self.words))
+        return any(size in self._lengths for size in range(low, high + 1))
 
     def has(self, word: str) -> bool:
         """Is ``word`` anywhere in the folded text? (cached)"""
@@ -175,17 +187,18 @@ class _Text:
         text = words[index]
         if text == target:
             return index, 0
+        size, goal = len(text), len(target)
         best: tuple[int, int] | None = None
-        if tolerance and abs(len(text) - len(target)) <= tolerance:
+        if tolerance and abs(size - goal) <= tolerance:
             edits = OSA.distance(text, target, score_cutoff=tolerance)
             if edits <= tolerance:
                 best = (index, edits)
                 if edits == 0:
                     return best
         if (
-            index + 1 < len(words)
-            and len(text) < len(target)
-            and abs(len(text) + len(words[index + 1]) - len(target)) <= tolerance
+            size < goal
+            and index + 1 < len(words)
+            and abs(size + len(words[index + 1]) - goal) <= tolerance
             and _CUT_WORD.fullmatch(self.seps[index])
         ):
             edits = OSA.distance(text + words[index + 1], target, score_cutoff=tolerance)
@@ -194,7 +207,11 @@ class _Text:
         return best
 
     def weak_after(self, index: int) -> bool:
-        return index + 1 < len(self.words) and bool(_WEAK_SEP.fullmatch(self.seps[index]))
+        """Is token ``index`` followed by another, with only a weak separator between?"""
+        if index + 1 >= len(self.words):
+            return False
+        sep = self.seps[index]
+        return sep == " " or _WEAK_SEP.fullmatch(sep) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +248,7 @@ class BrandMatcher:
         while rest and rest[0] in CONNECTORS:
             rest = rest[1:]
         self.place: tuple[str, ...] = tuple(rest) or (words[-1],)
+        self._place_spelled = tuple((word, max_edits(word)) for word in self.place)
         self.kind_forms = frozenset({self.kind, self.kind + "s", self.kind + "x"})
         self._tolerances: dict[str, int] = {}
         self._kind_tolerance = 1 if len(self.kind) >= 5 else 0
@@ -240,12 +258,13 @@ class BrandMatcher:
             else frozenset()
         )
         self.aliases = [p for p in map(_Phrase.of, aliases) if p]
-        self._alias_gates = [self._first_word_gate(p.words) for p in self.aliases]
-        self._alias_cache: dict[int, list[tuple[_Phrase, _Gate]]] = {}
+        self._alias_gates = [self._first_word_gates(p.words) for p in self.aliases]
+        self._alias_spelled = [self._spelled(p.words) for p in self.aliases]
+        self._alias_cache: dict[int, list[tuple[int, _Phrase, tuple[_Gate, _Gate], _Spelled]]] = {}
         self._alias_needs = [self._exact_words(p.words) for p in self.aliases]
-        self._all_aliases = sum(_ALIAS << number for number in range(len(self.aliases)))
         self.exclusions = [p for p in map(_Phrase.of, exclude) if p]
-        self._exclusion_gates = [self._first_word_gate(p.words) for p in self.exclusions]
+        self._exclusion_gates = [self._first_word_gates(p.words) for p in self.exclusions]
+        self._exclusion_spelled = [self._spelled(p.words) for p in self.exclusions]
         self._exclusion_needs = [self._exact_words(p.words) for p in self.exclusions]
         self._handle_patterns: list[tuple[re.Pattern[str], str, str, int]] = []
         self._handle_anchors: set[str] = set()
@@ -268,8 +287,8 @@ class BrandMatcher:
         # Finding an anchor that contains another is redundant: search the minimal
         # ones, with windows wide enough for every anchor that contains them.
         self._window_spec: list[tuple[bytes, int, int]] = []
-        # for each of those, the anchors containing it: (anchor, where, checks)
-        self._containing: list[list[tuple[bytes, int, tuple[_Check, ...]]]] = []
+        # for each of those, the anchors containing it: (anchor, its bytes, where, checks)
+        self._containing: list[list[tuple[str, bytes, int, tuple[_Check, ...]]]] = []
         for small in self._anchors:
             if not small.isascii():
                 self._window_spec = []  # only ASCII anchors can be found in bytes
@@ -282,13 +301,13 @@ class BrandMatcher:
                 for at in _occurrences(anchor, small):
                     before = max(before, wide_before + at)
                     after = max(after, wide_after + len(anchor) - at - len(small))
-                    containing.append((anchor.encode("ascii"), at, self._checks[anchor]))
+                    containing.append((anchor, anchor.encode(), at, self._checks[anchor]))
             self._window_spec.append((small.encode("ascii"), before, after))
             self._containing.append(containing)
         self._anchor_bytes = [anchor for anchor, _, _ in self._window_spec]
 
     def _prepare_quick_look(self) -> None:
-        """What :meth:`_worth_folding` compares the words near an anchor with."""
+        """What :meth:`_quick_look` compares the words near an anchor with."""
         self._kind_bytes = frozenset(w.encode() for w in self.kind_forms | self._kind_typos)
         self._kind_bytes_exact = self.kind.encode()
         near: dict[bytes, int] = {w.encode(): max_edits(w) for w in self.place}
@@ -300,20 +319,44 @@ class BrandMatcher:
         for target, tolerance in near.items():
             for size in range(len(target) - tolerance, len(target) + tolerance + 1):
                 self._targets.setdefault(size, []).append((target, tolerance))
-        self._words_before = len(self.place) + 2
-        self._words_after = max([len(self.place) + 2, *(len(w) for w in kind_aliases)])
+        # an alias's words may all stand on either side of the kind word
+        self._words_before = max([len(self.place) + 2, *(len(w) for w in kind_aliases)])
+        self._words_after = self._words_before
+        self._bytes_before = max(72, 12 * self._words_before + 24)
+        # a run of letters as long as the shortest target, at least
+        shortest = min(self._targets, default=0)
+        self._long_word = re.compile(b"[a-z0-9]{%d}" % shortest) if shortest > 1 else None
 
-    def _first_word_gate(self, words: Sequence[str]) -> _Gate:
-        """A cheap test of the token an alias may start with: its length bounds (a
-        connector or a word cut at a line end can only be shorter, hence the low
-        bound of 1) and, for a word taken exactly, the word it must begin."""
+    def _first_word_gates(self, words: Sequence[str]) -> tuple[_Gate, _Gate]:
+        """Cheap tests of the token a phrase may start with, in a text without and
+        with words cut at a line end: its length bounds (a connector, or a word
+        cut at a line end, can only be shorter) and, for a word taken exactly,
+        the word it must be, or begin when cut."""
         first = words[0]
         if first in CONNECTORS:
-            return 1, max(len(c) for c in CONNECTORS), None
+            gate: _Gate = (1, max(len(c) for c in CONNECTORS), None)
+            return gate, gate
         if first == self.kind:
-            return len(first), len(first) + 1, None
+            gate = (len(first), len(first) + 1, None)
+            return gate, gate
         tolerance = self._tolerance(first)
-        return 1, len(first) + tolerance, None if tolerance else first
+        exact = None if tolerance else first
+        return (len(first) - tolerance, len(first) + tolerance, exact), (
+            1,
+            len(first) + tolerance,
+            exact,
+        )
+
+    def _spelled(self, words: Sequence[str]) -> _Spelled:
+        """A phrase's words as :meth:`_phrase_at` reads them."""
+        return tuple(
+            (
+                word,
+                self._tolerance(word),
+                _CONNECTOR if word in CONNECTORS else _KIND_WORD if word == self.kind else _WORD,
+            )
+            for word in words
+        )
 
     def _tolerance(self, word: str) -> int:
         """Typos tolerated in a word of an alias or exclusion: only in the place's
@@ -359,7 +402,7 @@ class BrandMatcher:
     ) -> tuple[dict[str, list[tuple[int, int, int]]], dict[str, tuple[_Check, ...]]]:
         """Anchor substrings, each with the rules worth trying near it: (flags, first
         and last token, counted from the token holding the anchor, where a match
-        of those rules may start); and, for each, the checks :meth:`_worth_folding`
+        of those rules may start); and, for each, the checks :meth:`_quick_look`
         makes on the bytes around it before any folding.
 
         Every rule needs, inside the match, the kind word spelled right, the
@@ -416,7 +459,10 @@ class BrandMatcher:
         wanted: dict[int, int] = {}
         for anchor, offsets in self._offsets.items():
             previous = -1
+            dead = doc.dead.get(anchor)
             for position in _find_all(text, anchor):
+                if dead and doc.folded.source(position) in dead:
+                    continue  # the quick look ruled out every rule it opens there
                 index = bisect.bisect_right(starts, position) - 1
                 if index == previous:
                     continue  # the same token again (a run without spaces)
@@ -465,7 +511,8 @@ class BrandMatcher:
             loose.count(anchor) > aligned.count(anchor) for anchor, _, _ in self._window_spec
         ):
             return self._folded_whole(text)  # an anchor written across a soft hyphen…
-        if not hits or not self._worth_folding(aligned, known, loose, hits):
+        dead = self._quick_look(aligned, known, loose, hits) if hits else None
+        if dead is None:
             return None
         spans = []
         for spec, position in hits:
@@ -473,47 +520,72 @@ class BrandMatcher:
             spans.append((position - before, position + len(anchor) + after))
         windows = _merge(spans, text)
         if loose is None or not any(
-            _inexact(aligned[start:end], known) for start, end in windows
+            _inexact(aligned, start, end, known) for start, end in windows
         ):  # the byte fold reads as the exact fold there
-            return _Text(text, Folded(aligned.decode("latin-1"), None).pick(windows))
-        return _Text(text, fold_windows(text, windows))
+            return _Text(text, Folded(aligned.decode("latin-1"), None).pick(windows), dead)
+        return _Text(text, fold_windows(text, windows), dead)
 
-    def _worth_folding(
+    def _quick_look(
         self, aligned: bytes, known: bool, loose: bytes | None, hits: list[tuple[int, int]]
-    ) -> bool:
-        """A quick, conservative look at the bytes around the anchors found: may any
-        rule match there? (False only when none can: the city alone, mostly.)
+    ) -> dict[str, set[int]] | None:
+        """A quick, conservative look at the bytes around each anchor found: may a
+        rule it opens match there? None when none can anywhere (the city alone,
+        mostly); else, for each anchor, positions where none can, so that no rule
+        is tried from there (a text of « cégep de » repeated is not tried token by
+        token for the one « Drummondville » at its end). In a text with few
+        anchors, the look stops at the first where a rule may match.
 
         ``known`` tells whether every character of the text had a byte of its own
         in ``aligned`` (else some are ``?``); ``loose`` (see :func:`loose_fold`) is
         given when some did not, or fold to nothing or to two letters.
         """
         if _CUT_BYTES.search(aligned):
-            return True  # a word cut at a line end may hide anything
-        present: dict[bytes, bool] = {}  # is the word in the text? looked for once
+            return {}  # a word cut at a line end may hide anything
+        # are the words of a check all in the text? looked for once a text
+        present: dict[tuple[bytes, ...], bool] = {}
+        dead: list[tuple[str, int]] = []
+        alive = False
+        few = len(hits) <= _FEW_HITS  # then sparing the other checks saves more
+        containing = self._containing
+        if not few and loose is None:  # only the anchors the text holds
+            containing = [[c for c in spec if c[1] in aligned] for spec in containing]
         for spec, position in hits:
-            for anchor, at, checks in self._containing[spec]:
+            for anchor, spelled, at, checks in containing[spec]:
                 start = position - at
                 if start < 0:
                     continue
-                if not aligned.startswith(anchor, start):
+                if not aligned.startswith(spelled, start):
                     if loose is None:
                         continue
-                    near = aligned[start : start + len(anchor) + 8]
-                    if not _inexact(near, known):
+                    if not _inexact(aligned, start, start + len(anchor) + 8, known):
                         continue  # else a removed character may be inside the anchor
-                for check in checks:
+                for check in checks:  # does one pass?
                     if check is None:
-                        return True
+                        break
                     if check is _KIND_BEFORE:
                         if self._kind_before(aligned, known, start):
-                            return True
+                            break
                     elif check is _KIND_NEAR:
                         if self._kind_near(aligned, known, start):
-                            return True
-                    elif all(_present(word, loose or aligned, present) for word in check):
-                        return True
-        return False
+                            break
+                    else:
+                        words = present.get(check)
+                        if words is None:
+                            words = present[check] = all(w in (loose or aligned) for w in check)
+                        if words:
+                            break
+                else:
+                    dead.append((anchor, start))
+                    continue
+                alive = True
+            if alive and few:
+                break
+        if not alive:
+            return None
+        positions: dict[str, set[int]] = {}
+        for anchor, start in dead:
+            positions.setdefault(anchor, set()).add(start)
+        return positions
 
     def _exact_words(self, words: Sequence[str]) -> tuple[str, ...]:
         """The words of a phrase any match of it contains as they are (no typo
@@ -537,15 +609,23 @@ class BrandMatcher:
         """May a rule match around the kind word at ``position``? Only a plural, a
         longer word (a handle…) or a word of the place or of an alias near a
         singular kind word lets one."""
-        start = max(0, position - 72)
-        around = aligned[start : position + 12 * self._words_after + 24]
-        if _inexact(around, known):
+        kind = self._kind_bytes_exact
+        stop = position + len(kind)
+        if aligned[stop : stop + 1].isalnum() or not aligned.startswith(kind, position):
+            return True  # a longer word (a plural, a handle…), or not the kind word
+        start = max(0, position - self._bytes_before)
+        end = position + 12 * self._words_after + 24
+        if _inexact(aligned, start, end, known):
             return True
-        words = _WORD_BYTES.findall(around[: position - start])
-        after = _WORD_BYTES.findall(around, position - start)
-        if not after or after[0] != self._kind_bytes_exact:
-            return True
-        for word in (*words[-self._words_before :], *after[1 : 1 + self._words_after]):
+        if self._long_word is not None and not self._long_word.search(aligned, start, end):
+            return False  # no word near is long enough to be a target, even cut short
+        return self._near_target(
+            _WORD_BYTES.findall(aligned, stop, end)[: self._words_after]
+        ) or self._near_target(_WORD_BYTES.findall(aligned, start, position)[-self._words_before :])
+
+    def _near_target(self, words: Iterable[bytes]) -> bool:
+        """Is one of ``words`` a word of the place or of an alias, within its typos?"""
+        for word in words:
             for target, tolerance in self._targets.get(len(word), ()):
                 if (
                     word == target
@@ -556,10 +636,11 @@ class BrandMatcher:
 
     def _kind_before(self, aligned: bytes, known: bool, position: int) -> bool:
         """May one of the three words before ``position`` be a misspelt kind word?"""
-        before = aligned[max(0, position - 64) : position]
-        if _inexact(before, known):
+        start = max(0, position - 64)
+        if _inexact(aligned, start, position, known):
             return True
-        return any(word in self._kind_bytes for word in _WORD_BYTES.findall(before)[-3:])
+        words = _WORD_BYTES.findall(aligned, start, position)[-3:]
+        return any(word in self._kind_bytes for word in words)
 
     def _folded_whole(self, text: str) -> _Text | None:
         folded = fold(text)
@@ -603,7 +684,12 @@ class BrandMatcher:
         if result.matched:
             return result
         doc = _Text(text, fold(text))
-        found = list(self._find(doc, self._starts(doc)))
+        found: list[_Found] = []
+        if any(  # the findings only matter to tell one cancelled by an exclusion
+            _may_hold(doc, needs, spelled)
+            for needs, spelled in zip(self._exclusion_needs, self._exclusion_spelled, strict=True)
+        ):
+            found = list(self._find(doc, self._starts(doc)))
         near = self._near_miss(doc, found, self._excluded_ranges(doc, found))
         return MatchResult(near_miss=near)
 
@@ -611,7 +697,7 @@ class BrandMatcher:
 
     def _find(self, doc: _Text, starts: dict[int, int]) -> Iterable[_Found]:
         words = doc.words
-        aliases = self._possible_aliases(doc)
+        cut = doc.cut
         for index, flags in starts.items():
             if flags & _KIND:
                 kind = self._kind_at(doc, index)
@@ -620,13 +706,15 @@ class BrandMatcher:
             if flags & _PLACE:
                 place = self._place_at(doc, index)
                 if place is not None:
-                    yield from self._after_place(doc, place)
-            if flags & aliases:
+                    english = self._after_place(doc, place)
+                    if english is not None:
+                        yield english
+            if flags >= _ALIAS:
                 word = words[index]
-                for phrase, gate in self._flagged_aliases(flags & aliases):
-                    if not _opens(gate, word):
-                        continue  # the first word cannot be it
-                    hit = self._phrase_at(doc, index, phrase.words)
+                for number, phrase, gates, spelled in self._flagged_aliases(flags):
+                    if not _opens(gates[cut], word) or not self._alias_may_match(doc, number):
+                        continue  # the first word cannot be it, or a word is missing
+                    hit = self._phrase_at(doc, index, spelled)
                     if hit is not None:
                         yield self._found(doc, hit, phrase.form, RULE_ALIAS, 95)
             if flags & _BARE:
@@ -642,16 +730,13 @@ class BrandMatcher:
                 for m in pattern.finditer(folded):
                     yield _Found(m.start(), m.end(), form, rule, score)
 
-    def _possible_aliases(self, doc: _Text) -> int:
-        """The flags of the aliases that may match in ``doc``: those whose words
-        taken exactly are all in it (any of them, when a word is cut at a line end)."""
-        if doc.cut:
-            return self._all_aliases
-        possible = 0
-        for number, needs in enumerate(self._alias_needs):
-            if all(doc.has(word) for word in needs):
-                possible |= _ALIAS << number
-        return possible
+    def _alias_may_match(self, doc: _Text, number: int) -> bool:
+        """May alias ``number`` match in ``doc``? (see :func:`_may_hold`; cached)"""
+        may = doc.possible.get(number)
+        if may is None:
+            needs, spelled = self._alias_needs[number], self._alias_spelled[number]
+            may = doc.possible[number] = _may_hold(doc, needs, spelled)
+        return may
 
     def _found(self, doc: _Text, hit: _Hit, form: str, rule: str, score: int) -> _Found:
         return _Found(
@@ -662,15 +747,19 @@ class BrandMatcher:
             max(50, score - 5 * hit.edits),
         )
 
-    def _flagged_aliases(self, flags: int) -> list[tuple[_Phrase, _Gate]]:
-        """The aliases whose flags are set, each with its first-word gate (cached)."""
+    def _flagged_aliases(
+        self, flags: int
+    ) -> list[tuple[int, _Phrase, tuple[_Gate, _Gate], _Spelled]]:
+        """The aliases whose flags are set: number, phrase, first-word gates (see
+        :meth:`_first_word_gates`), and words as :meth:`_phrase_at` reads them
+        (cached)."""
         bits = flags // _ALIAS
         aliases = self._alias_cache.get(bits)
         if aliases is None:
             aliases = self._alias_cache[bits] = [
-                (phrase, gate)
-                for number, (phrase, gate) in enumerate(
-                    zip(self.aliases, self._alias_gates, strict=True)
+                (number, *alias)
+                for number, alias in enumerate(
+                    zip(self.aliases, self._alias_gates, self._alias_spelled, strict=True)
                 )
                 if bits >> number & 1
             ]
@@ -692,16 +781,23 @@ class BrandMatcher:
         return None
 
     def _place_at(self, doc: _Text, index: int) -> _Hit | None:
+        word, tolerance = self._place_spelled[0]
+        if (
+            not doc.cut
+            and index < len(doc.words)
+            and abs(len(doc.words[index]) - len(word)) > tolerance
+        ):
+            return None  # too short or too long to be the place's first word
         edits = 0
         position = index
-        for number, word in enumerate(self.place):
+        for number, (word, tolerance) in enumerate(self._place_spelled):
             if number:
                 if not doc.weak_after(position):
                     return None
                 position += 1
             if position >= len(doc.words):
                 return None
-            hit = doc.word_at(position, word, max_edits(word))
+            hit = doc.word_at(position, word, tolerance)
             if hit is None:
                 return None
             position, more = hit
@@ -738,7 +834,7 @@ class BrandMatcher:
                 hit = _Hit(start.first, last, start.edits)
                 yield self._found(doc, hit, self.name, RULE_COORDINATION, 85)
 
-    def _after_place(self, doc: _Text, place: _Hit) -> Iterable[_Found]:
+    def _after_place(self, doc: _Text, place: _Hit) -> _Found | None:
         """English order: "Drummondville CEGEP", "Drummondville's CEGEP"."""
         last = place.last
         if doc.weak_after(last):
@@ -747,7 +843,8 @@ class BrandMatcher:
                 nxt += 1
             if doc.words[nxt] in self.kind_forms:
                 hit = _Hit(place.first, nxt, place.edits)
-                yield self._found(doc, hit, self.name, RULE_ENGLISH, 95)
+                return self._found(doc, hit, self.name, RULE_ENGLISH, 95)
+        return None
 
     def _list_reaches(self, doc: _Text, index: int, step: int) -> _Hit | None:
         """Walk a list of names from the kind word at ``index`` to the place.
@@ -776,17 +873,17 @@ class BrandMatcher:
             return None
         return None
 
-    def _phrase_at(self, doc: _Text, index: int, phrase: Sequence[str]) -> _Hit | None:
+    def _phrase_at(self, doc: _Text, index: int, phrase: _Spelled) -> _Hit | None:
         words = doc.words
         position = index
         edits = 0
         first = True
-        for word in phrase:
+        for word, tolerance, what in phrase:
             if not first:
                 if not doc.weak_after(position):
                     return None
                 position += 1
-            if word in CONNECTORS:
+            if what == _CONNECTOR:
                 if words[position] in CONNECTORS:
                     first = False
                     continue
@@ -794,8 +891,8 @@ class BrandMatcher:
                     return None
                 position -= 1  # the optional connector is absent: compare the same token
                 continue
-            tolerance = self._tolerance(word)
-            if word == self.kind:  # spelled right inside an alias (it is the anchor)
+            hit: tuple[int, int] | None
+            if what == _KIND_WORD:  # spelled right inside an alias (it is the anchor)
                 hit = (position, 0) if words[position] in self.kind_forms else None
             else:
                 hit = doc.word_at(position, word, tolerance)
@@ -811,22 +908,36 @@ class BrandMatcher:
         starts = doc.starts
         ranges = []
         words = doc.words
-        text = doc.folded.text
         cut = doc.cut
-        for phrase, gate, needs in zip(
-            self.exclusions, self._exclusion_gates, self._exclusion_needs, strict=True
+        tokens = None  # the first and last token of each finding
+        for phrase, gates, needs, spelled in zip(
+            self.exclusions,
+            self._exclusion_gates,
+            self._exclusion_needs,
+            self._exclusion_spelled,
+            strict=True,
         ):
-            if not cut and not all(word in text for word in needs):
-                continue  # a word it takes exactly is missing
+            if not _may_hold(doc, needs, spelled):
+                continue  # a word it takes is missing
+            if tokens is None:
+                tokens = [
+                    (
+                        bisect.bisect_right(starts, item.start) - 1,
+                        bisect.bisect_left(starts, item.end) - 1,
+                    )
+                    for item in found
+                ]
             indices: set[int] = set()
-            for item in found:
-                first = bisect.bisect_right(starts, item.start) - 1
-                last = bisect.bisect_left(starts, item.end) - 1
+            for first, last in tokens:
                 indices.update(range(max(0, first - len(phrase.words) - 2), last + 1))
+            low, high, exact = gates[cut]
             for index in sorted(indices):
-                if not _opens(gate, words[index]):
-                    continue
-                hit = self._phrase_at(doc, index, phrase.words)
+                word = words[index]
+                if not low <= len(word) <= high or (
+                    exact is not None and not exact.startswith(word)
+                ):
+                    continue  # the first word cannot be it
+                hit = self._phrase_at(doc, index, spelled)
                 if hit is not None:
                     start, end = doc.starts[hit.first], doc.ends[hit.last]
                     ranges.append((start, end, phrase.form))
@@ -873,6 +984,20 @@ def _offsets(uses: Sequence[tuple[int, int, int]]) -> list[tuple[int, int]]:
     return list(merged.items())
 
 
+def _may_hold(doc: _Text, needs: Sequence[str], spelled: _Spelled) -> bool:
+    """May a phrase match somewhere in ``doc``? Not when a word it takes exactly
+    (``needs``) is missing from the text, or no token has the length of a word it
+    takes with typos, unless a word is cut at a line end (tokens then join)."""
+    return doc.cut or (
+        all(doc.has(word) for word in needs)
+        and all(
+            doc.has_length(len(word) - tolerance, len(word) + tolerance)
+            for word, tolerance, what in spelled
+            if what == _WORD and tolerance
+        )
+    )
+
+
 def _opens(gate: _Gate, word: str) -> bool:
     """Can a phrase with this first-word ``gate`` start at the token ``word``?"""
     low, high, exact = gate
@@ -892,19 +1017,14 @@ def _one_edit(word: str) -> frozenset[str]:
     )
 
 
-def _inexact(part: bytes, known: bool) -> bool:
-    """Does this part of a byte fold differ from the exact fold? It does where a
-    character folds to nothing or to two letters (SPLIT) or, in a text where
-    some characters had no byte of their own (``known`` false), where one is ``?``."""
-    return SPLIT in part or (not known and b"?" in part)
-
-
-def _present(word: bytes, text: bytes, known: dict[bytes, bool]) -> bool:
-    """Is ``word`` in ``text``? Remembered in ``known``, for a text asked many times."""
-    found = known.get(word)
-    if found is None:
-        found = known[word] = word in text
-    return found
+def _inexact(aligned: bytes, start: int, end: int, known: bool) -> bool:
+    """Does ``aligned[start:end]``, part of a byte fold, differ from the exact fold?
+    It does where a character folds to nothing or to two letters (SPLIT) or, in a
+    text where some characters had no byte of their own (``known`` false), where
+    one is ``?``."""
+    return aligned.find(SPLIT, start, end) != -1 or (
+        not known and aligned.find(b"?", start, end) != -1
+    )
 
 
 def _find_all(text: AnyStr, part: AnyStr) -> list[int]:

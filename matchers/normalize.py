@@ -73,6 +73,12 @@ class Folded:
             return start, end
         return start + self._shift(start), end + self._shift(end - 1)
 
+    def source(self, index: int) -> int:
+        """The index in the original text of folded character ``index``."""
+        if self.offsets is not None:
+            return self.offsets[index]
+        return index + self._shift(index) if self.shifts else index
+
     def _shift(self, index: int) -> int:
         return self.shifts[bisect.bisect_right(self.shifts, (index, math.inf)) - 1][1]
 
