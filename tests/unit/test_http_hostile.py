@@ -72,7 +72,7 @@ def _in_hours(hours: float, zone: str) -> str:
         ({"Retry-After": "n'importe quoi"}, 3600.0),
         ({"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"}, MAX_BACKOFF),
         ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 -0000"}, 0.0),
-        ({"Retry-After": _in_hours(2, "-0000")}, 7200.0),
+        ({"Retry-After": "in 2 hours, zone -0000"}, 7200.0),  # written when the test runs
         ({"X-Ratelimit-Reset": "inf"}, MAX_BACKOFF),
         ({"X-Ratelimit-Reset": "1e400"}, MAX_BACKOFF),
         ({"X-Ratelimit-Reset": "nan"}, 3600.0),
@@ -83,6 +83,8 @@ def _in_hours(hours: float, zone: str) -> str:
 def test_rate_limit_headers_give_a_bounded_back_off(
     feed_server: FeedServer, headers: dict[str, str], expected: float
 ) -> None:
+    if headers.get("Retry-After") == "in 2 hours, zone -0000":
+        headers = {"Retry-After": _in_hours(2, "-0000")}
     feed_server.add("/search", b"{}", status=429, content_type="application/json", headers=headers)
     collector = SearchCollector(
         SearchSource(name="S", type="search", engine="searxng", query="cegep", url=feed_server.base)
@@ -91,8 +93,7 @@ def test_rate_limit_headers_give_a_bounded_back_off(
         _run(_client(), lambda client: collector.collect(client, SourceState()))
     wait = caught.value.retry_after
     assert wait is not None and 0.0 <= wait <= MAX_BACKOFF
-    assert wait == pytest.approx(expected, abs=60)  # the date is written at collection
-    assert datetime.now(UTC) + timedelta(seconds=wait)  # what the pipeline does with it
+    assert wait == pytest.approx(expected, abs=60)
     assert "\n" not in str(caught.value) and "trop de requêtes" in str(caught.value)
 
 
