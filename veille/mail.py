@@ -380,13 +380,15 @@ class Mailer:
                 "le chiffrement (465 avec ssl: true, 587 avec starttls: true)"
             )
         kilobytes = f"{size / 1000:.0f} ko"
+        if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPDataError) and _is_too_large(
+            exc.smtp_code, exc.smtp_error
+        ):  # at MAIL FROM or at DATA
+            return DeliveryError(
+                f"le serveur SMTP {server} refuse le message, trop volumineux ({kilobytes}) : "
+                f"{exc.smtp_code} {_reply(exc.smtp_error)}",
+                too_large=True,
+            )
         if isinstance(exc, smtplib.SMTPSenderRefused):
-            if _is_too_large(exc.smtp_code, exc.smtp_error):
-                return DeliveryError(
-                    f"le serveur SMTP {server} refuse le message, trop volumineux ({kilobytes}) : "
-                    f"{exc.smtp_code} {_reply(exc.smtp_error)}",
-                    too_large=True,
-                )
             return DeliveryError(
                 f"le serveur SMTP {server} refuse l'expéditeur {one_line(str(exc.sender))} : "
                 f"{exc.smtp_code} {_reply(exc.smtp_error)} (vérifiez digest.from)"
@@ -401,12 +403,6 @@ class Mailer:
                 "(vérifiez digest.to)"
             )
         if isinstance(exc, smtplib.SMTPDataError):
-            if _is_too_large(exc.smtp_code, exc.smtp_error):
-                return DeliveryError(
-                    f"le serveur SMTP {server} refuse le message, trop volumineux ({kilobytes}) : "
-                    f"{exc.smtp_code} {_reply(exc.smtp_error)}",
-                    too_large=True,
-                )
             return DeliveryError(
                 f"le serveur SMTP {server} a refusé le message : "
                 f"{exc.smtp_code} {_reply(exc.smtp_error)}"
