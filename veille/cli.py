@@ -646,7 +646,8 @@ def cmd_mentions(args: argparse.Namespace) -> int:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     config = read_config(args)
-    store = MentionStore(open_database(config.storage.url))
+    sessions = open_database(config.storage.url)
+    store = MentionStore(sessions)
     if args.coverage:
         return _print_coverage(args, config, store)
     records = store.sources()
@@ -711,6 +712,11 @@ def cmd_sources(args: argparse.Namespace) -> int:
             )
     failing = sum(1 for r in rows if r["consecutive_failures"])
     print(f"\n{len(rows) - failing} source(s) sur {len(rows)} fonctionnent.")
+    problem = check_writable(sessions)  # what a daemon would be failing on right now
+    if problem is not None:
+        print(
+            f"BASE DE DONNÉES : écriture impossible, rien de nouveau n'est enregistré — {problem}"
+        )
     return EXIT_OK
 
 

@@ -78,3 +78,25 @@ def test_a_data_error_on_one_row_is_not_a_storage_problem(tmp_path: Path) -> Non
     with pytest.raises(sqlite3.IntegrityError) as caught:
         connection.execute("insert into t values (1)")
     assert storage_problem(f"sqlite:///{tmp_path / 'x.db'}", caught.value) is None
+
+
+def test_sources_says_when_the_store_cannot_be_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from veille.cli import main
+
+    path = tmp_path / "veille.db"
+    read_only = _read_only(path)
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "brand: {name: Cégep de Drummondville}\n"
+        "sources: [{name: J, type: feed, url: 'http://127.0.0.1:9/f.xml'}]\n"
+        "digest: {to: [a@b.ca], from: v@b.ca}\n"
+        f'storage: {{url: "{read_only}"}}\n',
+        encoding="utf-8",
+    )
+
+    assert main(["--config", str(config), "sources"]) == 0
+
+    out = capsys.readouterr().out
+    assert "BASE DE DONNÉES : écriture impossible" in out and str(path) in out
