@@ -326,6 +326,10 @@ class BrandMatcher:
         # a run of letters as long as the shortest target, at least
         shortest = min(self._targets, default=0)
         self._long_word = re.compile(b"[a-z0-9]{%d}" % shortest) if shortest > 1 else None
+        # any target spelled right (those containing another are found with it)
+        spelled = sorted(near, key=len)
+        spelled = [t for n, t in enumerate(spelled) if not any(s in t for s in spelled[:n])]
+        self._spelled_target = re.compile(b"|".join(map(re.escape, spelled)))
 
     def _first_word_gates(self, words: Sequence[str]) -> tuple[_Gate, _Gate]:
         """Cheap tests of the token a phrase may start with, in a text without and
@@ -615,6 +619,8 @@ class BrandMatcher:
             return True  # a longer word (a plural, a handle…), or not the kind word
         start = max(0, position - self._bytes_before)
         end = position + 12 * self._words_after + 24
+        if self._spelled_target.search(aligned, start, end):
+            return True  # a target spelled right: a rule may match (the rules will tell)
         if _inexact(aligned, start, end, known):
             return True
         if self._long_word is not None and not self._long_word.search(aligned, start, end):
@@ -639,6 +645,8 @@ class BrandMatcher:
         start = max(0, position - 64)
         if _inexact(aligned, start, position, known):
             return True
+        if aligned.find(self._kind_bytes_exact, start, position) != -1:
+            return True  # the kind word spelled right: a rule may match (the rules will tell)
         words = _WORD_BYTES.findall(aligned, start, position)[-3:]
         return any(word in self._kind_bytes for word in words)
 
@@ -696,21 +704,26 @@ class BrandMatcher:
     # --- finding -----------------------------------------------------------------
 
     def _find(self, doc: _Text, starts: dict[int, int]) -> Iterable[_Found]:
-        words = doc.words
+        words, seps = doc.words, doc.seps
         cut = doc.cut
+        # the cheap tests of _kind_at and _place_at, inlined: this loop runs on
+        # every token near an anchor
+        kind_forms, kind_typos = self.kind_forms, self._kind_typos
+        place, place_tolerance = self._place_spelled[0]
+        place_low, place_high = len(place) - place_tolerance, len(place) + place_tolerance
         for index, flags in starts.items():
-            if flags & _KIND:
+            word = words[index]
+            if flags & _KIND and (word in kind_forms or word in kind_typos or "\n" in seps[index]):
                 kind = self._kind_at(doc, index)
                 if kind is not None:
                     yield from self._after_kind(doc, index, kind)
-            if flags & _PLACE:
-                place = self._place_at(doc, index)
-                if place is not None:
-                    english = self._after_place(doc, place)
+            if flags & _PLACE and (cut or place_low <= len(word) <= place_high):
+                found = self._place_at(doc, index)
+                if found is not None:
+                    english = self._after_place(doc, found)
                     if english is not None:
                         yield english
             if flags >= _ALIAS:
-                word = words[index]
                 for number, phrase, gates, spelled in self._flagged_aliases(flags):
                     if not _opens(gates[cut], word) or not self._alias_may_match(doc, number):
                         continue  # the first word cannot be it, or a word is missing
