@@ -26,6 +26,7 @@ a match. To be fast, it never folds a whole text character by character:
    texts stop here;
 2. a quick look at the bytes around each anchor tells whether any rule could
    match there (the city alone, with no misspelt kind word before it, stops);
+   in a text with many anchors, those where none can are set aside;
 3. only windows around the anchors are tokenised — cut from the byte fold,
    which reads as the exact fold there, else folded with offsets — and at each
    token only the rules its anchor may start are tried;
@@ -33,6 +34,15 @@ a match. To be fast, it never folds a whole text character by character:
    words, letters beyond Latin-1) send the text to the exact fold of the whole
    text whenever they might hide an anchor, so the result is always the one
    folding the whole text gives (a test checks it).
+
+Time stays linear in the text's length whatever the text (a test and
+``benchmarks/bench_pathological.py`` check it on "cegep" repeated without
+spaces, the name repeated, soft hyphens between its letters…): overlapping
+windows are merged with each edge widened to a whole word once, however long
+the word; the anchors' checks read a bounded stretch of bytes each and a word
+looked for in the whole text is looked for once; the best of overlapping
+findings are picked with a byte array, not by comparing every pair; no pattern
+can try a run of spaces two ways.
 """
 
 from __future__ import annotations
@@ -612,7 +622,9 @@ class BrandMatcher:
     def _kind_near(self, aligned: bytes, known: bool, position: int) -> bool:
         """May a rule match around the kind word at ``position``? Only a plural, a
         longer word (a handle…) or a word of the place or of an alias near a
-        singular kind word lets one."""
+        singular kind word lets one. (Yes at once when one of those words is
+        spelled right nearby, no at once when no word nearby is as long as the
+        shortest of them.)"""
         kind = self._kind_bytes_exact
         stop = position + len(kind)
         if aligned[stop : stop + 1].isalnum() or not aligned.startswith(kind, position):
@@ -709,8 +721,8 @@ class BrandMatcher:
         # the cheap tests of _kind_at and _place_at, inlined: this loop runs on
         # every token near an anchor
         kind_forms, kind_typos = self.kind_forms, self._kind_typos
-        place, place_tolerance = self._place_spelled[0]
-        place_low, place_high = len(place) - place_tolerance, len(place) + place_tolerance
+        place_word, place_tolerance = self._place_spelled[0]
+        place_low, place_high = len(place_word) - place_tolerance, len(place_word) + place_tolerance
         for index, flags in starts.items():
             word = words[index]
             if flags & _KIND and (word in kind_forms or word in kind_typos or "\n" in seps[index]):
@@ -718,9 +730,9 @@ class BrandMatcher:
                 if kind is not None:
                     yield from self._after_kind(doc, index, kind)
             if flags & _PLACE and (cut or place_low <= len(word) <= place_high):
-                found = self._place_at(doc, index)
-                if found is not None:
-                    english = self._after_place(doc, found)
+                place = self._place_at(doc, index)
+                if place is not None:
+                    english = self._after_place(doc, place)
                     if english is not None:
                         yield english
             if flags >= _ALIAS:
@@ -943,12 +955,8 @@ class BrandMatcher:
             indices: set[int] = set()
             for first, last in tokens:
                 indices.update(range(max(0, first - len(phrase.words) - 2), last + 1))
-            low, high, exact = gates[cut]
             for index in sorted(indices):
-                word = words[index]
-                if not low <= len(word) <= high or (
-                    exact is not None and not exact.startswith(word)
-                ):
+                if not _opens(gates[cut], words[index]):
                     continue  # the first word cannot be it
                 hit = self._phrase_at(doc, index, spelled)
                 if hit is not None:
