@@ -560,6 +560,7 @@ class BrandMatcher:
         dead: list[tuple[str, int]] = []
         alive = False
         few = len(hits) <= _FEW_HITS  # then sparing the other checks saves more
+        mixed = loose is not None  # else the byte fold reads as the exact fold throughout
         containing = self._containing
         if not few and loose is None:  # only the anchors the text holds
             containing = [[c for c in spec if c[1] in aligned] for spec in containing]
@@ -577,10 +578,10 @@ class BrandMatcher:
                     if check is None:
                         break
                     if check is _KIND_BEFORE:
-                        if self._kind_before(aligned, known, start):
+                        if self._kind_before(aligned, known, mixed, start):
                             break
                     elif check is _KIND_NEAR:
-                        if self._kind_near(aligned, known, start):
+                        if self._kind_near(aligned, known, mixed, start):
                             break
                     else:
                         words = present.get(check)
@@ -619,12 +620,13 @@ class BrandMatcher:
             if word != self.kind and word not in CONNECTORS
         ]
 
-    def _kind_near(self, aligned: bytes, known: bool, position: int) -> bool:
+    def _kind_near(self, aligned: bytes, known: bool, mixed: bool, position: int) -> bool:
         """May a rule match around the kind word at ``position``? Only a plural, a
         longer word (a handle…) or a word of the place or of an alias near a
         singular kind word lets one. (Yes at once when one of those words is
         spelled right nearby, no at once when no word nearby is as long as the
-        shortest of them.)"""
+        shortest of them. ``mixed``: may the byte fold differ from the exact fold
+        somewhere?)"""
         kind = self._kind_bytes_exact
         stop = position + len(kind)
         if aligned[stop : stop + 1].isalnum() or not aligned.startswith(kind, position):
@@ -633,7 +635,7 @@ class BrandMatcher:
         end = position + 12 * self._words_after + 24
         if self._spelled_target.search(aligned, start, end):
             return True  # a target spelled right: a rule may match (the rules will tell)
-        if _inexact(aligned, start, end, known):
+        if mixed and _inexact(aligned, start, end, known):
             return True
         if self._long_word is not None and not self._long_word.search(aligned, start, end):
             return False  # no word near is long enough to be a target, even cut short
@@ -652,10 +654,11 @@ class BrandMatcher:
                     return True
         return False
 
-    def _kind_before(self, aligned: bytes, known: bool, position: int) -> bool:
-        """May one of the three words before ``position`` be a misspelt kind word?"""
+    def _kind_before(self, aligned: bytes, known: bool, mixed: bool, position: int) -> bool:
+        """May one of the three words before ``position`` be a misspelt kind word?
+        (``mixed``: may the byte fold differ from the exact fold somewhere?)"""
         start = max(0, position - 64)
-        if _inexact(aligned, start, position, known):
+        if mixed and _inexact(aligned, start, position, known):
             return True
         if aligned.find(self._kind_bytes_exact, start, position) != -1:
             return True  # the kind word spelled right: a rule may match (the rules will tell)
