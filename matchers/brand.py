@@ -338,8 +338,9 @@ class BrandMatcher:
         self._long_word = re.compile(b"[a-z0-9]{%d}" % shortest) if shortest > 1 else None
         # any target spelled right (those containing another are found with it)
         spelled = sorted(near, key=len)
-        spelled = [t for n, t in enumerate(spelled) if not any(s in t for s in spelled[:n])]
-        self._spelled_target = re.compile(b"|".join(map(re.escape, spelled)))
+        self._spelled_targets = [
+            t for n, t in enumerate(spelled) if not any(s in t for s in spelled[:n])
+        ]
 
     def _first_word_gates(self, words: Sequence[str]) -> tuple[_Gate, _Gate]:
         """Cheap tests of the token a phrase may start with, in a text without and
@@ -633,12 +634,13 @@ class BrandMatcher:
             return True  # a longer word (a plural, a handle…), or not the kind word
         start = max(0, position - self._bytes_before)
         end = position + 12 * self._words_after + 24
-        if self._spelled_target.search(aligned, start, end):
-            return True  # a target spelled right: a rule may match (the rules will tell)
         if mixed and _inexact(aligned, start, end, known):
             return True
         if self._long_word is not None and not self._long_word.search(aligned, start, end):
             return False  # no word near is long enough to be a target, even cut short
+        for target in self._spelled_targets:
+            if aligned.find(target, start, end) != -1:
+                return True  # spelled right: a rule may match (the rules will tell)
         return self._near_target(
             _WORD_BYTES.findall(aligned, stop, end)[: self._words_after]
         ) or self._near_target(_WORD_BYTES.findall(aligned, start, position)[-self._words_before :])
