@@ -27,10 +27,10 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+from veille.sanitize import clean_text
+
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
-# C0 controls but whitespace, DEL, C1 controls: never visible, sometimes harmful
-_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 # a well-formed entity left in visible text: it was escaped twice
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _TAG = re.compile(r"<[^>]*>")
@@ -139,15 +139,16 @@ def _decode_leftovers(text: str) -> str:
 
 
 def tidy(text: str) -> str:
-    """Control characters dropped, spaces collapsed, lines trimmed, one blank line at most."""
-    text = _CONTROLS.sub("", text)
+    """Control and bidi characters dropped, spaces collapsed, lines trimmed, one blank line
+    at most."""
+    text = clean_text(text)
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 def one_line(text: str) -> str:
     """``text`` on one line, words separated by single spaces, no control character."""
-    return " ".join(_CONTROLS.sub("", text).split())
+    return " ".join(clean_text(text).split())
 
 
 def clean_label(value: object) -> str | None:
@@ -156,7 +157,7 @@ def clean_label(value: object) -> str | None:
     None when it is not a string or nothing is left."""
     if not isinstance(value, str):
         return None
-    label = one_line(_CONTROLS.sub("", value)).strip(" |")
+    label = one_line(value).strip(" |")
     return label[:LABEL_LIMIT].rstrip() or None
 
 
