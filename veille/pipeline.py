@@ -39,7 +39,7 @@ from storage.store import (
     NewMention,
     SourceRecord,
 )
-from veille.alerts import KeywordSpotter, build_alert, build_source_notice
+from veille.alerts import KeywordSpotter, Notice, build_alert, build_source_notice
 from veille.config import Config, SourceConfig
 from veille.digest import LIST_LIMIT, Digest, build_digest
 from veille.errors import DeliveryError, SourceError, StorageError
@@ -456,20 +456,12 @@ def send_alerts(
     zone = config.digest.zone
     for mention in store.pending_alerts():
         notice = build_alert(mention, brand=config.brand.name, zone=zone, spotter=spotter)
-        message = compose(
-            subject=notice.subject,
-            text=notice.text,
-            html=notice.html,
-            sender=config.digest.sender,
-            to=config.digest.to,
-            # the same id however often it is sent: a resend after an unknown outcome
-            # is a duplicate the mail client recognises
-            message_id=stable_message_id(
-                config.digest.sender, "alerte", str(mention.id), mention.found_at.isoformat()
-            ),
-            date=now,
+        # the same id however often it is sent: a resend after an unknown outcome is a
+        # duplicate the mail client recognises
+        message_id = stable_message_id(
+            config.digest.sender, "alerte", str(mention.id), mention.found_at.isoformat()
         )
-        mailer.send(message)
+        _mail(config, mailer, notice, to=config.digest.to, message_id=message_id, now=now)
         store.mark_alert_sent(mention.id, now)
         sent += 1
         log.info("Alerte urgente envoyée : %s", mention.title)
@@ -490,17 +482,7 @@ def send_source_notices(
         return 0
     if config.digest.admin_to:
         notice = build_source_notice(changes, now=now, zone=config.digest.zone)
-        mailer.send(
-            compose(
-                subject=notice.subject,
-                text=notice.text,
-                html=notice.html,
-                sender=config.digest.sender,
-                to=config.digest.admin_to,
-                message_id=new_message_id(config.digest.sender),
-                date=now,
-            )
-        )
+        _mail(config, mailer, notice, to=config.digest.admin_to, now=now)
     for record in changes:
         store.mark_notified(record.name, record.failing)
     return 1 if config.digest.admin_to else 0
@@ -529,16 +511,33 @@ def send_storage_notice(
             "Tant que ce n'est pas réglé, aucune mention n'est enregistrée ni envoyée.",
             "Un second avis partira quand la base fonctionnera de nouveau.",
         ]
-    text = "\n".join(lines) + "\n"
     body = "".join(f"<p>{html.escape(line)}</p>" for line in lines if line)
+    notice = Notice(
+        subject,
+        "\n".join(lines) + "\n",
+        f'<!DOCTYPE html><html lang="fr"><body>{body}</body></html>',
+    )
+    _mail(config, mailer, notice, to=config.digest.admin_to, now=now)
+
+
+def _mail(
+    config: Config,
+    mailer: Mailer,
+    email: Notice | Digest,
+    *,
+    to: Sequence[str],
+    now: datetime,
+    message_id: str | None = None,
+) -> None:
+    """Hand one email to the mailer (a new Message-ID unless one is given)."""
     mailer.send(
         compose(
-            subject=subject,
-            text=text,
-            html=f'<!DOCTYPE html><html lang="fr"><body>{body}</body></html>',
+            subject=email.subject,
+            text=email.text,
+            html=email.html,
             sender=config.digest.sender,
-            to=config.digest.admin_to,
-            message_id=new_message_id(config.digest.sender),
+            to=to,
+            message_id=message_id or new_message_id(config.digest.sender),
             date=now,
         )
     )
@@ -628,17 +627,7 @@ def _deliver(
 
     def send(mentions: Sequence[MentionRecord], message_id: str, **shape: Any) -> str:
         digest = digest_for(config, store=store, mentions=mentions, day=claim.day, now=now, **shape)
-        mailer.send(
-            compose(
-                subject=digest.subject,
-                text=digest.text,
-                html=digest.html,
-                sender=config.digest.sender,
-                to=config.digest.to,
-                message_id=message_id,
-                date=now,
-            )
-        )
+        _mail(config, mailer, digest, to=config.digest.to, message_id=message_id, now=now)
         return digest.subject
 
     sender = config.digest.sender
