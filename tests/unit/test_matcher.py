@@ -18,20 +18,6 @@ CASES = yaml.safe_load((DATA / "matcher_cases.yaml").read_text(encoding="utf-8")
 DEV_CORPUS = ROOT.parent / "shared" / "corpus" / "mentions-dev.jsonl"
 
 
-@pytest.fixture(scope="module")
-def matcher() -> BrandMatcher:
-    return BrandMatcher(
-        name="Cégep de Drummondville",
-        aliases=[
-            "Collège d'enseignement général et professionnel de Drummondville",
-            "Cégep de Drummond",
-            "Cégep drummondvillois",
-        ],
-        handles=["@cegepdrummond", "#cegepdrummond", "cegepdrummond.ca"],
-        exclude=["Collège Saint-Bernard", "Voltigeurs de Drummondville", "UQTR"],
-    )
-
-
 @pytest.mark.parametrize("case", CASES["mentions"], ids=lambda c: c["text"][:40])
 def test_mentions_are_found_with_spans_in_the_original_text(matcher: BrandMatcher, case) -> None:
     result = matcher.match(case["text"])

@@ -18,21 +18,6 @@ from matchers import BrandMatcher
 from matchers.brand import _merge
 from matchers.normalize import word_edge, word_end, word_start
 
-
-@pytest.fixture(scope="module")
-def matcher() -> BrandMatcher:
-    return BrandMatcher(
-        name="Cégep de Drummondville",
-        aliases=[
-            "Collège d'enseignement général et professionnel de Drummondville",
-            "Cégep de Drummond",
-            "Cégep drummondvillois",
-        ],
-        handles=["@cegepdrummond", "#cegepdrummond", "cegepdrummond.ca"],
-        exclude=["Collège Saint-Bernard", "Voltigeurs de Drummondville", "UQTR"],
-    )
-
-
 # input: (spans, rule of each, text of each (None: the repeated piece, stripped),
 # what the near miss of explain() says (None: nothing)), on 50 repetitions
 EXPECTED = {
