@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from collectors.base import Item
 from veille.sanitize import clean_text, one_line
-from veille.urls import item_key
+from veille.urls import canonical_url, item_key
 
 MAX_ITEMS = 1000  # items kept from one visit of one source (the newest)
 MAX_TITLE = 500  # characters
@@ -77,9 +77,12 @@ def clean_item(item: Item, now: datetime) -> tuple[str, Item]:
         raise RejectedItem("ni lien ni identifiant")
     key = item.key if isinstance(item.key, str) and item.key else None
     try:
-        key = one_line(key) if key else item_key(url, guid)
-        if url.startswith(("http://", "https://")):
-            item_key(url, None)  # the store keys the canonical URL: it must parse
+        if key is None:
+            key = item_key(url, guid)  # the canonical URL (it parses), else the guid
+        else:
+            key = one_line(key)
+            if url.startswith(("http://", "https://")):
+                canonical_url(url)  # the store keeps the canonical URL: it must parse
     except (ValueError, UnicodeError) as exc:
         raise RejectedItem(f"lien invalide « {_clip(url, 80)} » ({exc})") from None
     outlet = _clip(one_line(_as_text(item.outlet)), MAX_OUTLET) or None

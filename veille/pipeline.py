@@ -321,17 +321,13 @@ def store_collection(
             rejected=rejections.count,
             rejection=rejections.last,
         )
-    except StorageError:
-        raise
-    except SQLAlchemyError:
+    except SQLAlchemyError:  # (an unusable store is a StorageError: it goes up)
         # One item's data upset the database: store them one by one, skip the bad ones.
         log.warning("%s : enregistrement élément par élément", source.name)
         mention_ids = []
         for new_item in new_items:
             try:
                 mention_ids += save(items=[new_item])
-            except StorageError:
-                raise
             except SQLAlchemyError as exc:
                 rejections.add(f"refusé par la base ({exc.__class__.__name__})")
         mention_ids += save(
