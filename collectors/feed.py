@@ -46,17 +46,9 @@ from collectors.text import (
 )
 from veille.config import SourceConfig
 from veille.errors import SourceError
-from veille.urls import unwrap_redirect
+from veille.urls import check_http_url, unwrap_redirect
 
 log = logging.getLogger(__name__)
-
-
-def check_http_url(value: str) -> str:
-    if not value.lower().startswith(("http://", "https://")):
-        raise ValueError(
-            f"adresse invalide « {value} » : elle doit commencer par http:// ou https://"
-        )
-    return value
 
 
 class FeedSource(SourceConfig):

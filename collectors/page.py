@@ -33,13 +33,12 @@ from bs4 import BeautifulSoup, UnicodeDammit
 from pydantic import Field, field_validator
 
 from collectors.base import Collection, ConfiguredCollector, Item, SourceState
-from collectors.feed import check_http_url
 from collectors.http import HttpClient, Response, status_error
 from collectors.text import tidy
 from matchers.normalize import quick_fold
 from veille.config import SourceConfig
 from veille.errors import SourceError
-from veille.urls import canonical_url
+from veille.urls import canonical_url, check_http_url
 
 log = logging.getLogger(__name__)
 

@@ -37,11 +37,12 @@ from pydantic import Field, field_validator, model_validator
 from collectors.base import Collection, ConfiguredCollector, Item, SourceState
 from collectors.engines import ENGINES
 from collectors.engines.reddit import RedditToken
-from collectors.feed import check_http_url, join_warnings
+from collectors.feed import join_warnings
 from collectors.http import HttpClient, Response, retry_after, status_reason
 from collectors.page import page_text
 from veille.config import SourceConfig
 from veille.errors import SourceError
+from veille.urls import check_http_url
 
 log = logging.getLogger(__name__)
 

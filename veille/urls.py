@@ -3,6 +3,7 @@
 Tracking parameters are dropped, scheme and host lower-cased, the fragment and
 default ports removed, and the redirect links of Google Alerts, Google search
 and Bing News are unwrapped to the address they lead to.
+:func:`check_http_url` is the rule config.yaml addresses follow.
 """
 
 from __future__ import annotations
@@ -28,6 +29,16 @@ _TRACKING = frozenset(
     }
 )
 _MAX_KEY = 1000
+
+
+def check_http_url(value: str) -> str:
+    """``value`` when it is an http(s) address; else ValueError with a French reason
+    (a pydantic validator of config.yaml addresses)."""
+    if not value.lower().startswith(("http://", "https://")):
+        raise ValueError(
+            f"adresse invalide « {value} » : elle doit commencer par http:// ou https://"
+        )
+    return value
 
 
 def unwrap_redirect(url: str) -> str:

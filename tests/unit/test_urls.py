@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from veille.urls import canonical_url, item_key, unwrap_redirect
+from veille.urls import canonical_url, check_http_url, item_key, unwrap_redirect
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,14 @@ def test_item_key_falls_back_to_guid_and_stays_short() -> None:
     long = item_key("https://a.test/" + "x" * 5000, None)
     assert len(long) < 300 and "#sha256:" in long
     assert long == item_key("https://a.test/" + "x" * 5000, None)
+
+
+@pytest.mark.parametrize("url", ["https://journal.test/feed", "HTTP://journal.test"])
+def test_check_http_url_keeps_web_addresses(url: str) -> None:
+    assert check_http_url(url) == url
+
+
+@pytest.mark.parametrize("url", ["journal.test/feed", "ftp://journal.test", "javascript:x"])
+def test_check_http_url_refuses_the_rest_in_french(url: str) -> None:
+    with pytest.raises(ValueError, match="doit commencer par http:// ou https://"):
+        check_http_url(url)
