@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,13 +25,15 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from collectors import options_models
 from storage.store import MentionRecord, SourceRecord
 from tests.conftest import SmtpServer, _Inbox, free_port
-from veille.alerts import KeywordSpotter, build_alert
-from veille.config import SmtpConfig
+from veille.alerts import KeywordSpotter, build_alert, build_source_notice
+from veille.config import SmtpConfig, load_config
 from veille.digest import Digest, build_digest
-from veille.errors import DeliveryError
+from veille.errors import DeliveryError, StorageError
 from veille.mail import Mailer, compose, new_message_id, stable_message_id
+from veille.pipeline import send_storage_notice
 
 ZONE = ZoneInfo("America/Montreal")
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -437,12 +441,84 @@ def test_digest_and_alert_match_their_golden_files() -> None:
         "alert.txt": f"Subject: {alert.subject}\n\n{alert.text}",
         "alert.html": alert.html,
     }
+    _match_golden(outputs)
+
+
+def _match_golden(outputs: dict[str, str]) -> None:
+    """Each output equals its file in tests/data/golden; ``VEILLE_UPDATE_GOLDEN=1``
+    rewrites the files instead (then read the diff before committing it)."""
     for name, content in outputs.items():
         path = GOLDEN / name
         if os.environ.get("VEILLE_UPDATE_GOLDEN"):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf-8")
         assert content == path.read_text(encoding="utf-8"), name
+
+
+def test_source_notice_matches_its_golden_files() -> None:
+    """The admins' notice when sources start failing or recover (build_source_notice),
+    fixed clock. Regenerate with ``VEILLE_UPDATE_GOLDEN=1``."""
+    changes = [
+        broken("Wikipédia"),
+        broken("Blogue <b>", "délai dépassé\u202e (30 s)\nFAUSSE LIGNE"),
+        source("L'Express", failing_since=None, notified_failing=True),
+    ]
+    notice = build_source_notice(changes, now=NOW, zone=ZONE)
+    recovered = build_source_notice(changes[2:], now=NOW, zone=ZONE)
+    _match_golden(
+        {
+            "source_notice.txt": f"Subject: {notice.subject}\n\n{notice.text}",
+            "source_notice.html": notice.html,
+            "source_recovered.txt": f"Subject: {recovered.subject}\n\n{recovered.text}",
+        }
+    )
+
+
+STORAGE_CONFIG = """\
+brand:
+  name: Cégep de Drummondville
+sources:
+  - {name: Journal, type: feed, url: "https://journal.test/rss"}
+digest:
+  to: [communications@cegep.example]
+  admin_to: [informatique@cegep.example, direction@cegep.example]
+  from: veille@cegep.example
+  timezone: America/Montreal
+"""
+
+
+def _outbox_email(outbox: Path) -> tuple[str, str]:
+    """The one email of ``outbox`` (then removed): its headers but Message-ID and its
+    text part, in one golden text; its HTML part."""
+    [path] = outbox.glob("*.eml")
+    message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    path.unlink()
+    headers = "".join(
+        f"{name}: {message[name]}\n" for name in ("Subject", "From", "To", "Date", "X-Mailer")
+    )
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    html_part = message.get_body(("html",))
+    html = html_part.get_content() if html_part is not None else ""
+    return f"{headers}\n{text}", html
+
+
+def test_storage_notice_matches_its_golden_files(tmp_path: Path) -> None:
+    """The admins' notice when the store cannot be used, then works again, as the mailer
+    writes it to the outbox (send_storage_notice), fixed clock, Message-ID left out.
+    Regenerate with ``VEILLE_UPDATE_GOLDEN=1``."""
+    (tmp_path / "config.yaml").write_text(STORAGE_CONFIG, encoding="utf-8")
+    config = load_config(tmp_path / "config.yaml", source_types=options_models())
+    mailer = Mailer(None, tmp_path / "outbox")
+    error = StorageError(
+        "la base de données /var/lib/veille/veille.db est en lecture seule : "
+        "donnez le droit d'écriture à l'utilisateur qui lance veille <root>"
+    )
+    outputs = {}
+    for name, problem in (("storage_notice", error), ("storage_recovered", None)):
+        send_storage_notice(config, mailer=mailer, error=problem, now=NOW)
+        text, html = _outbox_email(tmp_path / "outbox")
+        outputs[f"{name}.txt"], outputs[f"{name}.html"] = text, html
+    _match_golden(outputs)
 
 
 # --- 3. Message-ID ------------------------------------------------------------------------
