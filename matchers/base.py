@@ -38,10 +38,6 @@ class MatchResult:
     def score(self) -> int:
         return max((span.score for span in self.spans), default=0)
 
-    @property
-    def best(self) -> Span | None:
-        return max(self.spans, key=lambda span: (span.score, span.end - span.start), default=None)
-
 
 class Matcher(Protocol):
     def match(self, text: str) -> MatchResult: ...
