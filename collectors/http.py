@@ -27,21 +27,18 @@ import math
 import re
 import socket
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urljoin
 
 import httpx
 
 from veille.config import HttpConfig
 from veille.errors import SourceError
-
-if TYPE_CHECKING:
-    from collectors.robots import RobotsPolicy
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +71,16 @@ class Response:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
+Fetch = Callable[[str], Awaitable[Response]]
+"""A plain GET, as :meth:`HttpClient.get` does it."""
+
+
+class RobotsRules(Protocol):
+    """What the client asks before a page is fetched (see :mod:`collectors.robots`)."""
+
+    async def allowed(self, fetch: Fetch, url: str) -> bool: ...
+
+
 def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:g} Mo"
 
@@ -86,7 +93,7 @@ class HttpClient:
         config: HttpConfig,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        robots: RobotsPolicy | None = None,
+        robots: RobotsRules | None = None,
     ):
         self.config = config
         self.robots = robots
@@ -97,7 +104,6 @@ class HttpClient:
         self._host_locks: dict[str, asyncio.Lock] = {}
         self._next_turn: dict[str, float] = {}
         self.bytes_received = 0  # bytes read from the network, before decompression
-        self.requests = 0
 
     async def __aenter__(self) -> HttpClient:
         timeout = self.config.timeout.total_seconds()
@@ -143,7 +149,7 @@ class HttpClient:
         """robots.txt's verdict for ``url`` (always yes when ``respect_robots`` is off)."""
         if self.robots is None or not self.config.respect_robots:
             return True
-        return await self.robots.allowed(self, url)
+        return await self.robots.allowed(self.get, url)
 
     async def get_untrusted(self, url: str) -> Response:
         """GET a link found in search results: public http(s) addresses only.
@@ -222,7 +228,6 @@ class HttpClient:
         await self._wait_for_host(target.host)
         total = self.config.timeout.total_seconds()
         async with self._slots:
-            self.requests += 1
             try:
                 async with asyncio.timeout(total):
                     pins: Sequence[IPAddress | None] = addresses or [None]

@@ -13,15 +13,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from protego import Protego
 
+from collectors.http import Fetch
 from veille.errors import SourceError
-
-if TYPE_CHECKING:
-    from collectors.http import HttpClient
 
 log = logging.getLogger(__name__)
 
@@ -54,21 +52,22 @@ class RobotsPolicy:
         self.clock = clock
         self._parsed: dict[str, tuple[Protego | None, datetime]] = {}
 
-    async def allowed(self, client: HttpClient, url: str) -> bool:
+    async def allowed(self, fetch: Fetch, url: str) -> bool:
+        """Whether ``url`` may be fetched; ``fetch`` GETs robots.txt when it is not known."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         known = self._parsed.get(origin)
         if known is None or self.clock() - known[1] > KEEP:  # the daemon lives for months
-            known = self._parsed[origin] = (await self._load(client, origin), self.clock())
+            known = self._parsed[origin] = (await self._load(fetch, origin), self.clock())
         rules = known[0]
         return True if rules is None else bool(rules.can_fetch(url, self.user_agent))
 
-    async def _load(self, client: HttpClient, origin: str) -> Protego | None:
+    async def _load(self, fetch: Fetch, origin: str) -> Protego | None:
         now = self.clock()
         entry = self.cache.robots_get(origin) if self.cache else None
         if entry is None or now - entry.fetched_at > KEEP:
             try:
-                response = await client.get(origin + "/robots.txt")
+                response = await fetch(origin + "/robots.txt")
                 entry = RobotsEntry(response.status, _text(response.content), now)
             except SourceError as exc:
                 raise SourceError(

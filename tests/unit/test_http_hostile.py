@@ -443,7 +443,7 @@ def _verdicts(feed_server: FeedServer, body: bytes, paths: list[str]) -> tuple[l
     policy = RobotsPolicy(user_agent="veille", cache=cache, clock=lambda: datetime(2026, 1, 1))
 
     async def ask(client: HttpClient) -> list[bool]:
-        return [await policy.allowed(client, feed_server.url(path)) for path in paths]
+        return [await policy.allowed(client.get, feed_server.url(path)) for path in paths]
 
     verdicts = _run(_client(), ask)
     return verdicts, cache.entries[feed_server.base].body
