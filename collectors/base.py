@@ -33,7 +33,6 @@ class Item:
     text: str
     guid: str | None = None
     published_at: datetime | None = None
-    author: str | None = None
     outlet: str | None = None  # the medium that published it (Google News, Bing)
     key: str | None = None  # explicit deduplication key (else canonical URL, else guid)
     # False when the title is not the story's own (the paragraphs of a page share the

@@ -138,7 +138,6 @@ def entry_item(
         text=text,
         guid=guid,
         published_at=_entry_time(entry),
-        author=clean_label(entry.get("author")),
         outlet=outlet,
     )
 

@@ -90,7 +90,6 @@ def post_item(post: Mapping[str, Any], *, source: str, site: str) -> Item | None
         text=html_to_text(text_field(post.get("selftext"))),
         guid=f"reddit:{post_id or permalink}",
         published_at=epoch_time(post.get("created_utc")),
-        author=clean_label(post.get("author")),
         outlet=post_outlet(post, url),
     )
 

@@ -79,7 +79,6 @@ def result_item(result: Mapping[str, Any], *, source: str) -> Item | None:
         title=one_line(html_to_text(text_field(result.get("title")))),
         text=html_to_text(text_field(result.get("content"))),
         published_at=iso_time(result.get("publishedDate")) or iso_time(result.get("pubdate")),
-        author=clean_label(result.get("author")),
         outlet=url_domain(url),
     )
 

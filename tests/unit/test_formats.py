@@ -222,11 +222,10 @@ def test_feed_entry_fields_of_the_wrong_kind() -> None:
     entry["id"] = "https://a.test/1"
     item = entry_item(entry, source="s")
     assert item is not None
-    assert (item.url, item.title, item.text, item.author, item.published_at) == (
+    assert (item.url, item.title, item.text, item.published_at) == (
         "https://a.test/1",
         "",
         "",
-        None,
         None,
     )
     entry["link"] = "http://[::1/no-host"
@@ -332,7 +331,7 @@ def test_reddit_fields_of_the_wrong_kind() -> None:
     assert items["s1"].outlet == items["i1"].outlet == "r/drummondville"  # i.redd.it is Reddit
     assert items["i1"].published_at is None  # "abc"
     assert items["b1"].published_at is None and items["b1"].title == ""  # 1e20; a list
-    assert items["b1"].author is None and items["b1"].outlet == "Reddit"
+    assert items["b1"].outlet == "Reddit"
     assert items["b2"].published_at is None  # null
     assert result.warning is None and len(result.rejected) == 3  # counted as rejected
 
@@ -349,7 +348,7 @@ def test_searxng_pubdate_outlet_and_unresponsive_engines() -> None:
     stage = items["https://www.lanouvelle.net/cegep-stage"]
     assert stage.published_at == datetime(2026, 11, 21, 15, 30, tzinfo=UTC)
     odd = items["https://blogue.example.org/drummond"]
-    assert (odd.title, odd.text, odd.author) == ("12345", "", None)
+    assert (odd.title, odd.text) == ("12345", "")
     assert odd.published_at == datetime(2026, 11, 22, 13, tzinfo=UTC)  # "demain", then pubdate
     assert items["https://naif.example/cegep"].published_at == datetime(
         2026, 11, 23, 10, tzinfo=UTC
