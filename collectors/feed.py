@@ -34,7 +34,8 @@ import feedparser
 from pydantic import field_validator
 
 from collectors.base import Collection, ConfiguredCollector, Item, SourceState
-from collectors.http import HttpClient, status_error
+from collectors.conditional import conditional_get
+from collectors.http import HttpClient
 from collectors.text import (
     clean_label,
     excerpt,
@@ -49,6 +50,8 @@ from veille.errors import SourceError
 from veille.urls import check_http_url, unwrap_redirect
 
 log = logging.getLogger(__name__)
+
+ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
 
 
 class FeedSource(SourceConfig):
@@ -186,31 +189,25 @@ class FeedCollector(ConfiguredCollector[FeedSource]):
     options_model: ClassVar[type[SourceConfig]] = FeedSource
 
     async def collect(self, client: HttpClient, state: SourceState) -> Collection:
-        headers = {
-            "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
-        }
-        if state.etag:
-            headers["If-None-Match"] = state.etag
-        if state.last_modified:
-            headers["If-Modified-Since"] = state.last_modified
-        response = await client.get(self.options.url, headers=headers)
-        if response.status == 304:
-            return Collection(state=state, not_modified=True)
-        if response.status >= 400:
-            raise status_error(response, every=self.options.every.total_seconds())
+        answer = await conditional_get(
+            client,
+            self.options.url,
+            state,
+            every=self.options.every.total_seconds(),
+            headers={"Accept": ACCEPT},
+        )
+        if answer.not_modified:
+            return Collection(state=answer.state, not_modified=True)
+        response = answer.response
         document = read_feed(
             response.content,
             content_type=response.headers.get("content-type", ""),
             url=response.url,
         )
         items = feed_items(document, source=self.name)
-        new_state = SourceState(
-            etag=response.headers.get("etag"),
-            last_modified=response.headers.get("last-modified"),
-        )
         return Collection(
             items=items,
-            state=new_state,
+            state=answer.state,
             bytes_received=len(response.content),
             rejected=skipped_entries(len(document.entries) - len(items)),
         )

@@ -33,7 +33,8 @@ from bs4 import BeautifulSoup, UnicodeDammit
 from pydantic import Field, field_validator
 
 from collectors.base import Collection, ConfiguredCollector, Item, SourceState
-from collectors.http import HttpClient, Response, status_error
+from collectors.conditional import conditional_get
+from collectors.http import HttpClient, Response
 from collectors.text import tidy
 from matchers.normalize import quick_fold
 from veille.config import SourceConfig
@@ -157,16 +158,10 @@ class PageCollector(ConfiguredCollector[PageSource]):
         url = self.options.url
         if not await client.allowed_by_robots(url):
             raise SourceError("robots.txt du site interdit cette page à veille")
-        headers = {}
-        if state.etag:
-            headers["If-None-Match"] = state.etag
-        if state.last_modified:
-            headers["If-Modified-Since"] = state.last_modified
-        response = await client.get(url, headers=headers)
-        if response.status == 304:
-            return Collection(state=state, not_modified=True)
-        if response.status >= 400:
-            raise status_error(response, every=self.options.every.total_seconds())
+        answer = await conditional_get(client, url, state, every=self.options.every.total_seconds())
+        if answer.not_modified:
+            return Collection(state=answer.state, not_modified=True)
+        response = answer.response
         if "html" not in response.content_type and response.content_type not in ("", "text/plain"):
             raise SourceError(f"ce n'est pas une page Web ({response.content_type})")
         soup = _soup(decode_html(response))
@@ -190,11 +185,9 @@ class PageCollector(ConfiguredCollector[PageSource]):
             page_title, page_body = page_text(page, selector=self.options.selector)
             items.extend(paragraph_items(self.name, page.url, page_title, page_body))
         warning = f"{skipped} lien(s) non visité(s) : interdits par robots.txt" if skipped else None
-        new_state = SourceState(
-            etag=response.headers.get("etag"),
-            last_modified=response.headers.get("last-modified"),
+        return Collection(
+            items=tuple(items), state=answer.state, bytes_received=size, warning=warning
         )
-        return Collection(items=tuple(items), state=new_state, bytes_received=size, warning=warning)
 
     def _links(self, soup: BeautifulSoup, page: str) -> list[str]:
         """Links chosen by ``follow`` on the same host, without duplicates."""

@@ -10,6 +10,7 @@ import pytest
 from collectors.base import SourceState
 from collectors.feed import FeedCollector, FeedSource, parse_feed
 from collectors.http import HttpClient
+from collectors.page import PageCollector, PageSource
 from tests.conftest import DATA, FeedServer
 from veille.config import HttpConfig
 from veille.errors import SourceError
@@ -101,6 +102,32 @@ def test_user_agent_and_conditional_get(feed_server: FeedServer) -> None:
     hits = feed_server.hits_for("/f.xml")
     assert hits[0].headers["User-Agent"] == "veille-test/1.0 (+https://cegep.example)"
     assert hits[1].headers["If-None-Match"] == '"abc"'
+
+
+def test_page_conditional_get_keeps_the_stored_validators_on_304(feed_server: FeedServer) -> None:
+    url = feed_server.add_file(
+        "/page.html",
+        "page.html",
+        content_type="text/html; charset=utf-8",
+        etag='"p1"',
+        last_modified="Wed, 21 Oct 2015 07:28:00 GMT",
+    )
+    collector = PageCollector(PageSource(name="P", type="page", url=url))
+    client = _client(respect_robots=False)
+
+    async def twice():
+        async with client:
+            first = await collector.collect(client, SourceState())
+            return first, await collector.collect(client, first.state)
+
+    first, second = asyncio.run(twice())
+    assert first.items and first.state == SourceState(
+        etag='"p1"', last_modified="Wed, 21 Oct 2015 07:28:00 GMT"
+    )
+    assert second.not_modified and second.items == () and second.state == first.state
+    sent = feed_server.hits_for("/page.html")[1].headers
+    assert sent["If-None-Match"] == '"p1"'
+    assert sent["If-Modified-Since"] == "Wed, 21 Oct 2015 07:28:00 GMT"
 
 
 def test_per_host_delay_spaces_requests(feed_server: FeedServer) -> None:
