@@ -28,14 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from collectors import REGISTRY, options_models  # noqa: E402
-from collectors.http import HttpClient  # noqa: E402
-from matchers import BrandMatcher  # noqa: E402
-from storage import MentionStore, open_database  # noqa: E402
-from veille.alerts import KeywordSpotter  # noqa: E402
-from veille.config import load_config  # noqa: E402
-from veille.mail import Mailer  # noqa: E402
-from veille.pipeline import ItemMatcher, run_once  # noqa: E402
+from veille.app import build_app, read_config  # noqa: E402
 
 
 def feed(number: int) -> bytes:
@@ -110,27 +103,15 @@ def write_config(folder: Path, base: str, count: int, concurrency: int) -> Path:
 
 def cycle(folder: Path, base: str, count: int, concurrency: int) -> tuple[float, int, float, int]:
     """Two cycles in a fresh store: (first seconds, first bytes, second seconds, second bytes)."""
-    config = load_config(
-        write_config(folder, base, count, concurrency), source_types=options_models()
-    )
-    store = MentionStore(open_database(config.storage.url))
-    matcher = ItemMatcher(BrandMatcher.from_brand(config.brand), KeywordSpotter(()))
-    collectors = {s.name: REGISTRY[s.type].from_config(s, config.http) for s in config.sources}
+    config = read_config(write_config(folder, base, count, concurrency))
+    app = build_app(config)
     results = []
     for _ in range(2):
-        client = HttpClient(config.http)
+        received = app.client.bytes_received
         started = time.perf_counter()
-        report = run_once(
-            config,
-            client=client,
-            store=store,
-            item_matcher=matcher,
-            mailer=Mailer(None, folder / "outbox"),
-            collectors=collectors,
-            force_all=True,
-        )
+        report = app.run(force_all=True)
         assert not report.failed_sources, report.failed_sources[:3]
-        results.append((time.perf_counter() - started, client.bytes_received))
+        results.append((time.perf_counter() - started, app.client.bytes_received - received))
     return results[0][0], results[0][1], results[1][0], results[1][1]
 
 

@@ -26,16 +26,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_collect import serve, write_config  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from collectors import REGISTRY, options_models  # noqa: E402
-from collectors.http import HttpClient  # noqa: E402
-from matchers import BrandMatcher  # noqa: E402
-from storage import MentionStore, open_database  # noqa: E402
+from storage.db import open_database  # noqa: E402
 from storage.models import ItemRow, MentionRow  # noqa: E402
-from veille.alerts import KeywordSpotter  # noqa: E402
-from veille.config import load_config  # noqa: E402
+from storage.store import MentionStore  # noqa: E402
+from veille.app import build_app, read_config  # noqa: E402
 from veille.digest import build_digest  # noqa: E402
-from veille.mail import Mailer  # noqa: E402
-from veille.pipeline import ItemMatcher, run_once  # noqa: E402
 
 
 def fill(url: str, items: int, mentions: int) -> None:
@@ -91,20 +86,11 @@ def fill(url: str, items: int, mentions: int) -> None:
 
 
 def measure(folder: Path, base: str, sources: int) -> tuple[float, float]:
-    config = load_config(write_config(folder, base, sources, 8), source_types=options_models())
-    store = MentionStore(open_database(config.storage.url))
-    matcher = ItemMatcher(BrandMatcher.from_brand(config.brand), KeywordSpotter(()))
-    collectors = {s.name: REGISTRY[s.type].from_config(s, config.http) for s in config.sources}
+    config = read_config(write_config(folder, base, sources, 8))
+    app = build_app(config)
+    store = app.store
     started = time.perf_counter()
-    report = run_once(
-        config,
-        client=HttpClient(config.http),
-        store=store,
-        item_matcher=matcher,
-        mailer=Mailer(None, folder / "outbox"),
-        collectors=collectors,
-        force_all=True,
-    )
+    report = app.run(force_all=True)
     cycle = time.perf_counter() - started
     assert not report.failed_sources
     mentions = store.mentions()[:500]

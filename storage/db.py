@@ -21,7 +21,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from veille.errors import StorageError
-from veille.lock import RunLock
+from storage.lock import RunLock
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig

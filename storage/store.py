@@ -16,11 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from collectors.robots import RobotsEntry
 from storage.models import DigestRow, ItemRow, MentionRow, RobotsRow, SightingRow, SourceRow
 from veille.errors import StorageError
+from veille.statuses import STATUS_EXCLUDED, STATUS_NEW
 
-STATUS_NEW = "nouveau"
-STATUS_DONE = "traité"
-STATUS_EXCLUDED = "exclu"
-STATUSES = (STATUS_NEW, STATUS_DONE, STATUS_EXCLUDED)
 TITLE_WINDOW = timedelta(hours=72)  # same normalised title within it: the same story
 
 

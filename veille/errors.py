@@ -15,6 +15,14 @@ Bugs are not ``VeilleError`` and keep their traceback.
 
 from __future__ import annotations
 
+import errno
+
+# The exit statuses of ``veille`` (a public interface, listed in the README): 0 success;
+# 1 ``run`` worked but some sources (or an email) failed, or ``digest`` could not send;
+# 2 a user mistake (command line, config.yaml, a second daemon); 3 the store cannot be
+# used (StorageError); 130 interrupted.
+EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE, EXIT_STORAGE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
 
 class VeilleError(Exception):
     """Base class; ``str(exc)`` is a one-line French message for the user."""
@@ -57,3 +65,21 @@ class DeliveryError(VeilleError):
 
 class StorageError(VeilleError):
     """The store could not be opened, migrated or written."""
+
+
+_OS_REASONS = {
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "permission refusée",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.ENOSPC: "disque plein",
+    errno.EDQUOT: "quota de disque dépassé",
+    errno.ENOENT: "dossier introuvable",
+    errno.EEXIST: "un fichier porte déjà ce nom",
+    errno.ENOTDIR: "ce n'est pas un dossier",
+    errno.EISDIR: "c'est un dossier",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file operation failed, in French when the reason is a common one."""
+    return _OS_REASONS.get(exc.errno or 0) or exc.strerror or exc.__class__.__name__
