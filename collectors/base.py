@@ -1,6 +1,8 @@
 """The collector contract: what every ``type:`` of source implements.
 
-A collector is built from its validated options (``from_config``) and, given the
+:class:`Collector` is what the pipeline uses; :class:`BaseCollector` is the one
+base class of the collectors the registry (``collectors.REGISTRY``) holds. A
+collector is built from its validated options (``from_config``) and, given the
 shared :class:`~collectors.http.HttpClient` and the source's stored state, returns a
 :class:`Collection`: the items it found and the state to remember (ETag, …).
 A failure is raised as :class:`~veille.errors.SourceError` with a short French
@@ -12,7 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, Self, TypeVar
 
 from veille.config import SourceConfig
 
@@ -61,7 +63,7 @@ class Collection:
 
 
 class Collector(Protocol):
-    """The plug-in contract, one class per ``type:`` of config.yaml."""
+    """What the pipeline uses: a named source of one ``type:`` that can be visited."""
 
     source_type: ClassVar[str]
 
@@ -71,11 +73,17 @@ class Collector(Protocol):
     async def collect(self, client: HttpClient, state: SourceState) -> Collection: ...
 
 
-class ConfiguredCollector(ABC, Generic[OptionsT]):
-    """What every collector class shares: its validated options and ``from_config``."""
+class BaseCollector(ABC, Generic[OptionsT]):
+    """The one base class of collectors, one subclass per ``type:`` of config.yaml.
+
+    A subclass names its ``source_type``, its ``options_model`` (which validates
+    its options in config.yaml) and its ``group_label`` (the heading of its
+    mentions in the digest), and implements :meth:`collect`.
+    """
 
     source_type: ClassVar[str]
     options_model: ClassVar[type[SourceConfig]]
+    group_label: ClassVar[str]  # French heading of this type's mentions in the digest
 
     def __init__(self, options: OptionsT):
         self.options = options
@@ -85,7 +93,8 @@ class ConfiguredCollector(ABC, Generic[OptionsT]):
         return self.options.name
 
     @classmethod
-    def from_config(cls, options: SourceConfig, http: HttpConfig) -> Collector:
+    def from_config(cls, options: SourceConfig, http: HttpConfig) -> Self:
+        """The collector of one validated source. (``http`` is not used.)"""
         if not isinstance(options, cls.options_model):
             raise TypeError(f"{cls.__name__} needs {cls.options_model.__name__} options")
         return cls(options)  # type: ignore[arg-type]
@@ -93,13 +102,3 @@ class ConfiguredCollector(ABC, Generic[OptionsT]):
     @abstractmethod
     async def collect(self, client: HttpClient, state: SourceState) -> Collection:
         """Visit the source once."""
-
-
-class CollectorFactory(Protocol):
-    """What the registry holds: a class with its options model and a constructor."""
-
-    source_type: ClassVar[str]
-    options_model: ClassVar[type[SourceConfig]]
-
-    @classmethod
-    def from_config(cls, options: SourceConfig, http: HttpConfig) -> Collector: ...

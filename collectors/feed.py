@@ -33,7 +33,7 @@ from typing import Any, ClassVar, Literal
 import feedparser
 from pydantic import field_validator
 
-from collectors.base import Collection, ConfiguredCollector, Item, SourceState
+from collectors.base import BaseCollector, Collection, Item, SourceState
 from collectors.conditional import conditional_get
 from collectors.http import HttpClient
 from collectors.text import (
@@ -182,11 +182,12 @@ def join_warnings(*warnings: str | None) -> str | None:
     return " ; ".join(w for w in warnings if w) or None
 
 
-class FeedCollector(ConfiguredCollector[FeedSource]):
+class FeedCollector(BaseCollector[FeedSource]):
     """Collects one RSS/Atom feed."""
 
     source_type: ClassVar[str] = "feed"
     options_model: ClassVar[type[SourceConfig]] = FeedSource
+    group_label: ClassVar[str] = "Actualités, blogues et flux"
 
     async def collect(self, client: HttpClient, state: SourceState) -> Collection:
         answer = await conditional_get(

@@ -32,7 +32,7 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup, UnicodeDammit
 from pydantic import Field, field_validator
 
-from collectors.base import Collection, ConfiguredCollector, Item, SourceState
+from collectors.base import BaseCollector, Collection, Item, SourceState
 from collectors.conditional import conditional_get
 from collectors.http import HttpClient, Response
 from collectors.text import tidy
@@ -148,11 +148,12 @@ def paragraph_items(source: str, url: str, title: str, text: str) -> list[Item]:
     return items
 
 
-class PageCollector(ConfiguredCollector[PageSource]):
+class PageCollector(BaseCollector[PageSource]):
     """Visits one page (and the links ``follow`` selects) and returns its paragraphs."""
 
     source_type: ClassVar[str] = "page"
     options_model: ClassVar[type[SourceConfig]] = PageSource
+    group_label: ClassVar[str] = "Pages Web"
 
     async def collect(self, client: HttpClient, state: SourceState) -> Collection:
         url = self.options.url

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from collectors.base import Collection, ConfiguredCollector, Item, SourceState
+from collectors.base import BaseCollector, Collection, Item, SourceState
 from collectors.engines import ENGINES
 from collectors.engines.reddit import RedditToken
 from collectors.feed import join_warnings
@@ -111,11 +111,12 @@ class SearchSource(SourceConfig):
         return notes
 
 
-class SearchCollector(ConfiguredCollector[SearchSource]):
+class SearchCollector(BaseCollector[SearchSource]):
     """Sends one query to one engine and turns the answer into items."""
 
     source_type: ClassVar[str] = "search"
     options_model: ClassVar[type[SourceConfig]] = SearchSource
+    group_label: ClassVar[str] = "Moteurs de recherche"
 
     def __init__(self, options: SearchSource):
         super().__init__(options)

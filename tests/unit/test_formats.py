@@ -12,6 +12,7 @@ from typing import Any
 import feedparser
 import pytest
 
+from collectors import REGISTRY, group_label
 from collectors import text as text_module
 from collectors.engines import ENGINES
 from collectors.engines.base import load_json
@@ -494,3 +495,15 @@ def test_a_hostile_follow_link_is_skipped() -> None:
     )
     soup = BeautifulSoup('<a href="http://[x">x</a><a href="/ok">ok</a>', "html.parser")
     assert collector._links(soup, "https://site.test/") == ["https://site.test/ok"]
+
+
+# --- registry -----------------------------------------------------------------------------
+
+
+def test_each_collector_type_names_its_digest_heading() -> None:
+    assert {kind: group_label(kind) for kind in REGISTRY} == {
+        "feed": "Actualités, blogues et flux",
+        "search": "Moteurs de recherche",
+        "page": "Pages Web",
+    }
+    assert group_label("ancien_type") == "ancien_type"
