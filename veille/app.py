@@ -19,8 +19,9 @@ from collectors.base import Collector
 from collectors.http import HttpClient
 from collectors.robots import RobotsPolicy
 from matchers import BrandMatcher
-from storage.db import open_database, storage_problem, where
+from storage.db import open_database
 from storage.lock import DatabaseLock, RunLock, run_lock_for
+from storage.problems import storage_problem, where
 from storage.store import MentionStore
 from veille.alerts import KeywordSpotter
 from veille.config import Config, load_config
