@@ -4,39 +4,40 @@ Options (config.yaml)::
 
     - name: Google Actualités
       type: search
-      engine: google_news      # google_news, bing_news, reddit, searxng, wikipedia
+      engine: google_news      # a module of collectors/engines/ (a wrong name gets the list)
       query: '"Cégep de Drummondville"'
       every: 1h
-      url: http://127.0.0.1:8080   # optional: replaces scheme and host (searxng: required)
+      url: http://127.0.0.1:8080   # optional: replaces scheme and host (required by some engines)
       params: {hl: en-CA, ceid: "CA:en"}   # optional: overrides the engine's defaults
       fetch_full: false        # true: also fetch each result's page for its full text
       max_results: 100
-      user_agent: "script:veille-cegep:1.0 (by /u/NOM)"   # optional, e.g. for Reddit
-      client_id_env: REDDIT_CLIENT_ID          # reddit only: OAuth "script" app, id and
-      client_secret_env: REDDIT_CLIENT_SECRET  # secret read from these variables
+      user_agent: "script:veille-cegep:1.0 (by /u/NOM)"   # optional, sent with every request
+      client_id_env: REDDIT_CLIENT_ID          # engines with OAuth only: the app's id and
+      client_secret_env: REDDIT_CLIENT_SECRET  # secret are read from these variables
 
-A 429 or 503 answer honours Retry-After and backs off this source only. With
-``fetch_full``, result links are untrusted: only public http(s) addresses are
-fetched (see ``http.allow_private_links``), the first FULL_TEXT_LIMIT results
-at most, within FULL_TEXT_BUDGET seconds per visit: the pages not fetched in
-time keep their snippet, and the source's warning says how many they were.
-Google News links are never fetched (they lead to a "sorry" page).
+Each engine's module documents its defaults, its ``params``, the advice added
+to an HTTP error, and its authorisation. A 429 or 503 answer honours
+Retry-After and backs off this source only. With ``fetch_full``, result links
+are untrusted: only public http(s) addresses are fetched (see
+``http.allow_private_links``), and only those the engine allows (some lead to
+a consent page, never to the article), the first FULL_TEXT_LIMIT results at
+most, within FULL_TEXT_BUDGET seconds per visit: the pages not fetched in time
+keep their snippet, and the source's warning says how many they were.
 """
 
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
 import os
 from dataclasses import replace
 from typing import ClassVar, Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
 from collectors.base import BaseCollector, Collection, Item, SourceState
-from collectors.engines import ENGINES
-from collectors.engines.reddit import RedditToken
+from collectors.engines import ENGINES, ClientCredentials, SearchRequest
 from collectors.feed import join_warnings
 from collectors.http import HttpClient, Response, retry_after, status_reason
 from collectors.page import page_text
@@ -48,34 +49,30 @@ log = logging.getLogger(__name__)
 
 FULL_TEXT_LIMIT = 20  # result pages fetched per visit at most
 FULL_TEXT_BUDGET = 60.0  # seconds for all the result pages of one visit
-# hosts whose result links never lead to the article (a consent or "sorry" page)
-UNFETCHABLE_HOSTS = ("news.google.com",)
-ADVICE = {
-    "reddit": {
-        403: "Reddit refuse l'accès (adresse de centre de données ?) : espacez les visites "
-        "ou configurez OAuth (client_id_env, client_secret_env)",
-        429: "Reddit limite le rythme : augmentez every",
-    },
-    "searxng": {
-        403: "SearXNG refuse le format JSON : ajoutez json sous search: formats: dans settings.yml",
-        429: "le limiteur de SearXNG bloque veille : mettez limiter: false "
-        "pour une instance privée",
-    },
-    "google_news": {429: "Google limite le rythme : augmentez every"},
-}
 
 
 class SearchSource(SourceConfig):
     type: Literal["search"] = "search"
-    engine: Literal["google_news", "bing_news", "reddit", "searxng", "wikipedia"]
+    engine: str  # a key of collectors.engines.ENGINES
     query: str = Field(min_length=1)
     url: str | None = None
     params: dict[str, str] = {}
     fetch_full: bool = False
     max_results: int = Field(default=100, ge=1, le=1000)
-    user_agent: str | None = None  # e.g. Reddit's "<platform>:<app id>:<version> (by /u/name)"
-    client_id_env: str | None = None  # Reddit OAuth: names of environment variables,
+    user_agent: str | None = None  # the form an engine may ask for, sent with every request
+    client_id_env: str | None = None  # OAuth: names of environment variables,
     client_secret_env: str | None = None  # never the values themselves
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if value in ENGINES:
+            return value
+        close = difflib.get_close_matches(value, ENGINES, n=1)
+        hint = f"vouliez-vous dire « {close[0]} » ? " if close else ""
+        raise ValueError(
+            f"moteur inconnu « {value} » ({hint}moteurs possibles : {', '.join(sorted(ENGINES))})"
+        )
 
     @field_validator("url")
     @classmethod
@@ -89,13 +86,26 @@ class SearchSource(SourceConfig):
         return self
 
     @model_validator(mode="after")
-    def _oauth_pair(self) -> SearchSource:
+    def _credentials_pair(self) -> SearchSource:
         given = [self.client_id_env, self.client_secret_env]
-        if any(given) and self.engine != "reddit":
-            raise ValueError("client_id_env et client_secret_env ne servent qu'au moteur reddit")
-        if any(given) and not all(given):
-            raise ValueError("client_id_env et client_secret_env vont ensemble (OAuth Reddit)")
+        if not any(given):
+            return self
+        use = ENGINES[self.engine].credentials_for
+        if use is None:
+            users = sorted(name for name, engine in ENGINES.items() if engine.credentials_for)
+            which = (
+                f"au moteur {users[0]}" if len(users) == 1 else f"aux moteurs {', '.join(users)}"
+            )
+            raise ValueError(f"client_id_env et client_secret_env ne servent qu'{which}")
+        if not all(given):
+            raise ValueError(f"client_id_env et client_secret_env vont ensemble ({use})")
         return self
+
+    @property
+    def credentials(self) -> ClientCredentials | None:
+        if self.client_id_env and self.client_secret_env:
+            return ClientCredentials(self.client_id_env, self.client_secret_env)
+        return None
 
     def warnings(self) -> list[str]:
         notes = [
@@ -123,28 +133,19 @@ class SearchCollector(BaseCollector[SearchSource]):
         self.engine = ENGINES[options.engine]
         base = options.url or self.engine.default_base
         assert base is not None
-        self.base = base.rstrip("/")
-        self.token: RedditToken | None = None
-        if options.client_id_env and options.client_secret_env:
-            self.token = RedditToken(
-                base=self.base, id_env=options.client_id_env, secret_env=options.client_secret_env
-            )
-            self.base = self.token.api_base
+        self.auth = self.engine.auth(base.rstrip("/"), options.credentials)
+        self.base = self.auth.api_base
 
     async def collect(self, client: HttpClient, state: SourceState) -> Collection:
         request = self.engine.request(self.options.query, self.options.params, self.base)
-        headers = dict(request.headers)
-        if self.options.user_agent:
-            headers["User-Agent"] = self.options.user_agent
-        response = await self._get(client, request.url, headers)
-        if response.status in (429, 503):
-            wait = retry_after(response.headers, self.options.every.total_seconds())
-            advice = ADVICE.get(self.engine.name, {}).get(response.status, "")
-            reason = status_reason(response.status) + (f" — {advice}" if advice else "")
-            raise SourceError(f"{reason} (nouvel essai dans {wait:.0f} s)", retry_after=wait)
+        response = await self._send(client, request)
         if response.status >= 400:
-            hint = ADVICE.get(self.engine.name, {}).get(response.status)
-            raise SourceError(status_reason(response.status) + (f" — {hint}" if hint else ""))
+            advice = self.engine.advice.get(response.status)
+            reason = status_reason(response.status) + (f" — {advice}" if advice else "")
+            if response.status in (429, 503):
+                wait = retry_after(response.headers, self.options.every.total_seconds())
+                raise SourceError(f"{reason} (nouvel essai dans {wait:.0f} s)", retry_after=wait)
+            raise SourceError(reason)
         result = self.engine.parse(response, source=self.name, base=self.base)
         items = result.items[: self.options.max_results]
         warning = result.warning
@@ -164,18 +165,28 @@ class SearchCollector(BaseCollector[SearchSource]):
             rejected=result.rejected,
         )
 
-    async def _get(self, client: HttpClient, url: str, headers: dict[str, str]) -> Response:
-        """GET, authorised when the source has an OAuth token; a token refused
-        (401: expired or revoked) is asked for again, once."""
-        if self.token is None:
-            return await client.get(url, headers=headers)
-        for attempt in range(2):
-            authorised = {**headers, **await self.token.headers(client, self.options.user_agent)}
-            response = await client.get(url, headers=authorised)
-            if response.status != 401 or attempt:
-                return response
-            self.token.forget()
-        return response
+    async def _send(self, client: HttpClient, request: SearchRequest) -> Response:
+        """Drive the engine's auth flow: each request it yields is sent and its
+        response sent back; the response to the last one is the answer."""
+        flow = self.auth.auth_flow(request)
+        try:
+            outgoing = next(flow)
+            while True:
+                response = await self._send_one(client, outgoing)
+                try:
+                    outgoing = flow.send(response)
+                except StopIteration:
+                    return response
+        finally:
+            flow.close()
+
+    async def _send_one(self, client: HttpClient, request: SearchRequest) -> Response:
+        headers = dict(request.headers)
+        if self.options.user_agent:
+            headers["User-Agent"] = self.options.user_agent
+        if request.method == "POST":
+            return await client.post(request.url, form=request.form or {}, headers=headers)
+        return await client.get(request.url, headers=headers)
 
     async def _full_texts(
         self, client: HttpClient, items: tuple[Item, ...]
@@ -187,7 +198,7 @@ class SearchCollector(BaseCollector[SearchSource]):
         full: list[Item] = []
         late = 0
         for index, item in enumerate(items):
-            if index >= FULL_TEXT_LIMIT or not _fetchable(item.url):
+            if index >= FULL_TEXT_LIMIT or not self.engine.may_fetch(item.url):
                 full.append(item)
                 continue
             left = deadline - loop.time()
@@ -212,11 +223,3 @@ class SearchCollector(BaseCollector[SearchSource]):
             _, text = page_text(response, selector=None)
             full.append(replace(item, text=f"{item.text}\n\n{text}" if item.text else text))
         return full, late
-
-
-def _fetchable(url: str) -> bool:
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return False
-    return bool(host) and host not in UNFETCHABLE_HOSTS

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from collectors.engines.base import Engine, SearchRequest, SearchResult
+from collectors.engines.base import (
+    Auth,
+    AuthFlow,
+    BaseEngine,
+    ClientCredentials,
+    Engine,
+    NoAuth,
+    SearchRequest,
+    SearchResult,
+)
 from collectors.engines.bing_news import BingNews
 from collectors.engines.google_news import GoogleNews
 from collectors.engines.reddit import Reddit
@@ -13,4 +22,14 @@ ENGINES: dict[str, Engine] = {
     engine.name: engine for engine in (GoogleNews(), BingNews(), Reddit(), SearXNG(), Wikipedia())
 }
 
-__all__ = ["ENGINES", "Engine", "SearchRequest", "SearchResult"]
+__all__ = [
+    "ENGINES",
+    "Auth",
+    "AuthFlow",
+    "BaseEngine",
+    "ClientCredentials",
+    "Engine",
+    "NoAuth",
+    "SearchRequest",
+    "SearchResult",
+]

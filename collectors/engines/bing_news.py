@@ -12,17 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from collectors.engines.base import SearchRequest, SearchResult, endpoint
+from collectors.engines.base import BaseEngine, SearchRequest, SearchResult, endpoint
 from collectors.feed import entry_item, read_feed, skipped_entries
 from collectors.http import Response
 from collectors.text import clean_label
 from veille.errors import SourceError
 
 
-class BingNews:
+class BingNews(BaseEngine):
     name: ClassVar[str] = "bing_news"
     default_base: ClassVar[str | None] = "https://www.bing.com"
-    fetch_full_allowed: ClassVar[bool] = True
 
     def request(self, query: str, params: Mapping[str, str], base: str) -> SearchRequest:
         defaults = {"format": "rss", "setmkt": "fr-CA", "setlang": "fr"}

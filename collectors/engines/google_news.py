@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from bs4 import BeautifulSoup, Tag
 
 from collectors.base import Item
-from collectors.engines.base import SearchRequest, SearchResult, endpoint
+from collectors.engines.base import BaseEngine, SearchRequest, SearchResult, endpoint
 from collectors.feed import entry_item, entry_outlet, read_feed, skipped_entries
 from collectors.http import Response
 from collectors.text import clean_label, html_to_text, one_line, web_url
@@ -93,10 +93,11 @@ def _same(a: str, b: str) -> bool:
     return one_line(a).casefold() == one_line(b).casefold()
 
 
-class GoogleNews:
+class GoogleNews(BaseEngine):
     name: ClassVar[str] = "google_news"
     default_base: ClassVar[str | None] = "https://news.google.com"
     fetch_full_allowed: ClassVar[bool] = False  # links lead to a "sorry" page, not the article
+    advice: ClassVar[Mapping[int, str]] = {429: "Google limite le rythme : augmentez every"}
 
     def request(self, query: str, params: Mapping[str, str], base: str) -> SearchRequest:
         defaults = {"hl": "fr-CA", "gl": "CA", "ceid": "CA:fr"}

@@ -14,7 +14,9 @@ With a free OAuth "script" app (``client_id_env`` and ``client_secret_env``
 name the environment variables holding its id and secret), an application
 token is asked for at ``/api/v1/access_token`` (client credentials, basic
 auth), kept until it expires, and the search goes to ``oauth.reddit.com``
-with ``Authorization: bearer …``: 100 requests a minute instead of 10.
+with ``Authorization: bearer …``: 100 requests a minute instead of 10. A
+search refused with 401 gets a new token and is sent again, once
+(:class:`RedditOAuth`, the engine's auth flow).
 """
 
 from __future__ import annotations
@@ -23,12 +25,18 @@ import base64
 import math
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
+from dataclasses import replace
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from collectors.base import Item
 from collectors.engines.base import (
+    Auth,
+    AuthFlow,
+    BaseEngine,
+    ClientCredentials,
+    NoAuth,
     SearchRequest,
     SearchResult,
     endpoint,
@@ -37,7 +45,7 @@ from collectors.engines.base import (
     unexpected,
 )
 from collectors.feed import skipped_entries
-from collectors.http import MAX_BACKOFF, HttpClient, Response, status_reason
+from collectors.http import MAX_BACKOFF, Response, status_reason
 from collectors.text import clean_label, epoch_time, html_to_text, one_line, url_domain, web_url
 from veille.errors import SourceError
 
@@ -48,10 +56,21 @@ APPS_PAGE = "https://www.reddit.com/prefs/apps"
 REDDIT_DOMAINS = ("reddit.com", "redd.it", "redditmedia.com")
 
 
-class Reddit:
+class Reddit(BaseEngine):
     name: ClassVar[str] = "reddit"
     default_base: ClassVar[str | None] = "https://www.reddit.com"
-    fetch_full_allowed: ClassVar[bool] = True
+    advice: ClassVar[Mapping[int, str]] = {
+        403: "Reddit refuse l'accès (adresse de centre de données ?) : espacez les visites "
+        "ou configurez OAuth (client_id_env, client_secret_env)",
+        429: "Reddit limite le rythme : augmentez every",
+    }
+    credentials_for: ClassVar[str | None] = "OAuth Reddit"
+
+    def auth(self, base: str, credentials: ClientCredentials | None) -> Auth:
+        """With an OAuth app's credentials, the search goes to oauth.reddit.com with a token."""
+        if credentials is None:
+            return NoAuth(base)
+        return RedditOAuth(base=base, credentials=credentials)
 
     def request(self, query: str, params: Mapping[str, str], base: str) -> SearchRequest:
         defaults = {"sort": "new", "t": "week", "limit": "100", "raw_json": "1"}
@@ -104,36 +123,49 @@ def post_outlet(post: Mapping[str, Any], thread: str) -> str:
     return f"r/{subreddit}" if subreddit else "Reddit"
 
 
-class RedditToken:
-    """An application-only OAuth token, asked for when needed and kept until a
-    minute before it expires. The id and secret are read from the environment
-    at that moment and never written anywhere (logs and errors included)."""
+class RedditOAuth:
+    """An application-only OAuth token for one source, as an auth flow.
 
-    def __init__(self, *, base: str, id_env: str, secret_env: str):
+    The token is asked for when none is valid (it is kept until a minute before
+    it expires), the search carries it, and a search refused with 401 (token
+    expired or revoked) gets a new token and is sent again, once. The id and
+    secret are read from the environment when a token is asked for and never
+    written anywhere (logs and errors included).
+    """
+
+    def __init__(self, *, base: str, credentials: ClientCredentials):
         parts = urlsplit(base)
         public = parts.hostname in ("reddit.com", "www.reddit.com")
         origin = PUBLIC_BASE if public else f"{parts.scheme}://{parts.netloc}"
         self.token_url = origin + "/api/v1/access_token"
         # where the search goes once authorised: oauth.reddit.com, same path
-        self.api_base = OAUTH_BASE + parts.path.rstrip("/") if public else base
-        self.id_env = id_env
-        self.secret_env = secret_env
+        self._api_base = OAUTH_BASE + parts.path.rstrip("/") if public else base
+        self.credentials = credentials
         self._token: str | None = None
         self._expires = 0.0
 
-    def forget(self) -> None:
-        self._token = None
+    @property
+    def api_base(self) -> str:
+        return self._api_base
 
-    async def headers(self, client: HttpClient, user_agent: str | None) -> dict[str, str]:
-        """The Authorization header, asking for a token first when none is valid."""
+    def auth_flow(self, request: SearchRequest) -> AuthFlow:
+        response = yield from self._authorised(request)
+        if response.status == 401:  # expired or revoked: a new token, once
+            self._token = None
+            yield from self._authorised(request)
+
+    def _authorised(self, request: SearchRequest) -> Generator[SearchRequest, Response, Response]:
+        """Send ``request`` with the bearer, asking for a token first when none is valid."""
         if self._token is None or time.monotonic() >= self._expires:
-            self._token, lifetime = await self._ask(client, user_agent)
+            token, lifetime = self._read_token((yield self._token_request()))
+            self._token = token
             self._expires = time.monotonic() + max(0.0, lifetime - 60)
-        return {"Authorization": f"bearer {self._token}"}
+        headers = {**request.headers, "Authorization": f"bearer {self._token}"}
+        return (yield replace(request, headers=headers))
 
-    async def _ask(self, client: HttpClient, user_agent: str | None) -> tuple[str, float]:
+    def _token_request(self) -> SearchRequest:
         values = []
-        for name in (self.id_env, self.secret_env):
+        for name in (self.credentials.id_env, self.credentials.secret_env):
             value = os.environ.get(name, "")
             if not value:
                 raise SourceError(
@@ -141,16 +173,20 @@ class RedditToken:
                 )
             values.append(value)
         secret = base64.b64encode(":".join(values).encode()).decode("ascii")
-        headers = {"Authorization": f"Basic {secret}"}
-        if user_agent:
-            headers["User-Agent"] = user_agent
-        response = await client.post(
-            self.token_url, form={"grant_type": "client_credentials"}, headers=headers
+        return SearchRequest(
+            self.token_url,
+            headers={"Authorization": f"Basic {secret}"},
+            method="POST",
+            form={"grant_type": "client_credentials"},
         )
+
+    def _read_token(self, response: Response) -> tuple[str, float]:
+        """The token and its lifetime in seconds (bounded), from the token answer."""
         if response.status in (401, 403):
             raise SourceError(
                 f"Reddit refuse l'identification OAuth ({response.status}) : vérifiez "
-                f"{self.id_env} et {self.secret_env} (application « script » sur {APPS_PAGE})"
+                f"{self.credentials.id_env} et {self.credentials.secret_env} "
+                f"(application « script » sur {APPS_PAGE})"
             )
         if response.status >= 400:
             raise SourceError(f"jeton OAuth Reddit : {status_reason(response.status)}")

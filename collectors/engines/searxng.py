@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from collectors.base import Item
 from collectors.engines.base import (
+    BaseEngine,
     SearchRequest,
     SearchResult,
     endpoint,
@@ -33,10 +34,14 @@ from collectors.text import clean_label, html_to_text, iso_time, one_line, url_d
 MAX_REPORTED_ENGINES = 10
 
 
-class SearXNG:
+class SearXNG(BaseEngine):
     name: ClassVar[str] = "searxng"
     default_base: ClassVar[str | None] = None
-    fetch_full_allowed: ClassVar[bool] = True
+    advice: ClassVar[Mapping[int, str]] = {
+        403: "SearXNG refuse le format JSON : ajoutez json sous search: formats: dans settings.yml",
+        429: "le limiteur de SearXNG bloque veille : mettez limiter: false "
+        "pour une instance privée",
+    }
 
     def request(self, query: str, params: Mapping[str, str], base: str) -> SearchRequest:
         defaults = {

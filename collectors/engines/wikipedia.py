@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from collectors.base import Item
 from collectors.engines.base import (
+    BaseEngine,
     SearchRequest,
     SearchResult,
     endpoint,
@@ -29,10 +30,9 @@ from collectors.http import Response
 from collectors.text import html_to_text, iso_time, one_line, web_url
 
 
-class Wikipedia:
+class Wikipedia(BaseEngine):
     name: ClassVar[str] = "wikipedia"
     default_base: ClassVar[str | None] = "https://fr.wikipedia.org"
-    fetch_full_allowed: ClassVar[bool] = True
 
     def request(self, query: str, params: Mapping[str, str], base: str) -> SearchRequest:
         defaults = {

@@ -7,12 +7,14 @@ import contextlib
 import copy
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import feedparser
 import pytest
+from pydantic import ValidationError
 
-from collectors import REGISTRY, group_label
+from collectors import REGISTRY, group_label, options_models
 from collectors import text as text_module
 from collectors.engines import ENGINES
 from collectors.engines.base import load_json
@@ -27,7 +29,8 @@ from collectors.page import paragraph_items
 from collectors.search import SearchSource
 from collectors.text import clean_label, epoch_time, excerpt, html_to_text, iso_time
 from tests.conftest import DATA
-from veille.errors import SourceError
+from veille.config import load_config
+from veille.errors import ConfigError, SourceError
 
 REAL = DATA / "engines" / "real"
 
@@ -296,8 +299,50 @@ def test_cluster_reads_only_lists() -> None:
 def test_google_news_links_are_never_fetched_for_full_text() -> None:
     assert GoogleNews.fetch_full_allowed is False
     assert all(e.fetch_full_allowed for name, e in ENGINES.items() if name != "google_news")
+    assert not GoogleNews().may_fetch("https://www.journalexpress.ca/a")
     source = SearchSource(name="G", type="search", engine="google_news", query="q", fetch_full=True)
     assert any("fetch_full" in w for w in source.warnings())
+
+
+@pytest.mark.parametrize(
+    ("url", "fetched"),
+    [
+        ("https://www.journalexpress.ca/2026/cegep", True),
+        ("https://news.google.com/rss/articles/CBMiX?oc=5", False),  # whichever engine found it
+        ("https://NEWS.google.com/articles/x", False),
+        ("http://[x/broken", False),
+        ("mailto:x@y.test", False),
+    ],
+)
+def test_which_result_links_other_engines_fetch(url: str, fetched: bool) -> None:
+    assert {name: e.may_fetch(url) for name, e in ENGINES.items() if name != "google_news"} == {
+        name: fetched for name in ENGINES if name != "google_news"
+    }
+
+
+def test_unknown_engine_lists_the_known_ones_in_french() -> None:
+    with pytest.raises(ValidationError) as caught:
+        SearchSource(name="G", type="search", engine="googel_news", query="q")
+    message = str(caught.value)
+    assert "moteur inconnu « googel_news »" in message
+    assert "vouliez-vous dire « google_news » ?" in message
+    assert "moteurs possibles : bing_news, google_news, reddit, searxng, wikipedia" in message
+
+
+def test_unknown_engine_in_config_yaml_is_one_located_line(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "brand:\n  name: Cégep de Drummondville\nsources:\n"
+        "  - name: Recherche\n    type: search\n    engine: yahoo\n    query: cegep\n"
+        "digest:\n  to: [communications@cegep.example]\n  from: veille@cegep.example\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, source_types=options_models())
+    assert str(caught.value) == (
+        f"{path}: ligne 6 : sources[0].engine (Recherche) : moteur inconnu « yahoo » "
+        "(moteurs possibles : bing_news, google_news, reddit, searxng, wikipedia)"
+    )
 
 
 # --- bing_news ----------------------------------------------------------------------------
