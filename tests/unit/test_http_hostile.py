@@ -95,6 +95,7 @@ def test_rate_limit_headers_give_a_bounded_back_off(
     assert wait is not None and 0.0 <= wait <= MAX_BACKOFF
     assert wait == pytest.approx(expected, abs=60)
     assert "\n" not in str(caught.value) and "trop de requêtes" in str(caught.value)
+    assert "limiter: false" in str(caught.value)  # the engine's advice for a 429
 
 
 # --- 2. Non-ASCII ETag and Last-Modified --------------------------------------------------
