@@ -6,6 +6,7 @@ ORM rows never leave this module: callers get frozen dataclasses.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from collectors.robots import RobotsEntry
 from storage.models import DigestRow, ItemRow, MentionRow, RobotsRow, SightingRow, SourceRow
+from storage.problems import storage_problem
 from veille.errors import StorageError
 from veille.statuses import STATUS_EXCLUDED, STATUS_NEW
 
@@ -207,13 +209,41 @@ class MentionStore:
 
     def __init__(self, session_factory: sessionmaker[Session]):
         self._sessions = session_factory
+        engine = session_factory.kw.get("bind")
+        self._url = engine.url.render_as_string(hide_password=False) if engine else ""
+
+    @contextmanager
+    def _unit(self, *, write: bool) -> Iterator[Session]:
+        """One unit of work: a transaction committed at the end (``write``) or a read.
+
+        The engine's error hook (storage.db) already turns what makes the store
+        unusable into a French StorageError; what escapes it (an error raised
+        outside a statement, such as a lost connection at commit) is translated here,
+        so that every operation fails the same way. An error about one row's data
+        (IntegrityError, DataError) stays what it is: the pipeline then stores the
+        batch item by item.
+        """
+        try:
+            with self._sessions.begin() if write else self._sessions() as session:
+                yield session
+        except SQLAlchemyError as exc:
+            problem = storage_problem(self._url, exc)
+            if problem is None:
+                raise
+            raise problem from exc
+
+    def _read(self) -> AbstractContextManager[Session]:
+        return self._unit(write=False)
+
+    def _write(self) -> AbstractContextManager[Session]:
+        return self._unit(write=True)
 
     # --- sources -------------------------------------------------------------------
 
     def sync_sources(self, sources: Iterable[tuple[str, str]]) -> None:
         """Make sure every configured source has a row (kept when removed from config)."""
         try:
-            with self._sessions.begin() as session:
+            with self._write() as session:
                 known = set(session.scalars(select(SourceRow.name)))
                 for name, kind in sources:
                     if name not in known:
@@ -233,7 +263,7 @@ class MentionStore:
             ) from exc
 
     def sources(self, names: Sequence[str] | None = None) -> dict[str, SourceRecord]:
-        with self._sessions() as session:
+        with self._read() as session:
             query = select(SourceRow)
             if names is not None:
                 query = query.where(SourceRow.name.in_(list(names)))
@@ -241,7 +271,7 @@ class MentionStore:
 
     def claim_sources(self, names: Sequence[str], now: datetime) -> None:
         """Mark sources as attempted now, before collecting them."""
-        with self._sessions.begin() as session:
+        with self._write() as session:
             session.execute(
                 update(SourceRow).where(SourceRow.name.in_(list(names))).values(last_attempt_at=now)
             )
@@ -255,7 +285,7 @@ class MentionStore:
         retry_at: datetime | None = None,
     ) -> None:
         """Count a failure; ``retry_at`` is when the site asked to be visited again."""
-        with self._sessions.begin() as session:
+        with self._write() as session:
             row = session.get_one(SourceRow, name)
             row.consecutive_failures = (row.consecutive_failures or 0) + 1
             row.last_error = error
@@ -267,7 +297,7 @@ class MentionStore:
     def known_keys(self, keys: Sequence[str]) -> set[str]:
         """The keys among ``keys`` already stored."""
         found: set[str] = set()
-        with self._sessions() as session:
+        with self._read() as session:
             for start in range(0, len(keys), 500):
                 chunk = list(keys[start : start + 500])
                 found.update(session.scalars(select(ItemRow.key).where(ItemRow.key.in_(chunk))))
@@ -302,7 +332,7 @@ class MentionStore:
         says why). Returns the ids of the new mentions.
         """
         mention_ids: list[int] = []
-        with self._sessions.begin() as session:
+        with self._write() as session:
             row = session.get_one(SourceRow, source)
             latest_known = None
             for key, url in seen_again:
@@ -401,7 +431,7 @@ class MentionStore:
         return first_seen
 
     def mark_notified(self, name: str, failing: bool) -> None:
-        with self._sessions.begin() as session:
+        with self._write() as session:
             session.get_one(SourceRow, name).notified_failing = failing
 
     # --- mentions ------------------------------------------------------------------
@@ -413,7 +443,7 @@ class MentionStore:
         status: str | None = None,
         ids: Sequence[int] | None = None,
     ) -> list[MentionRecord]:
-        with self._sessions() as session:
+        with self._read() as session:
             query = select(MentionRow).order_by(MentionRow.found_at.desc(), MentionRow.id.desc())
             if since is not None:
                 query = query.where(MentionRow.found_at >= since)
@@ -439,7 +469,7 @@ class MentionStore:
         return [_mention_record(row, seen.get(row.id, ())) for row in rows]
 
     def pending_alerts(self) -> list[MentionRecord]:
-        with self._sessions() as session:
+        with self._read() as session:
             query = (
                 select(MentionRow)
                 .where(
@@ -452,11 +482,11 @@ class MentionStore:
             return [_mention_record(row) for row in session.scalars(query)]
 
     def mark_alert_sent(self, mention_id: int, now: datetime) -> None:
-        with self._sessions.begin() as session:
+        with self._write() as session:
             session.get_one(MentionRow, mention_id).alert_sent_at = now
 
     def counts(self) -> dict[str, int]:
-        with self._sessions() as session:
+        with self._read() as session:
             return {
                 "mentions": session.scalar(select(func.count(MentionRow.id))) or 0,
                 "items": session.scalar(select(func.count(ItemRow.id))) or 0,
@@ -471,12 +501,12 @@ class MentionStore:
     # --- robots.txt cache ---------------------------------------------------------
 
     def robots_get(self, host: str) -> RobotsEntry | None:
-        with self._sessions() as session:
+        with self._read() as session:
             row = session.get(RobotsRow, host)
             return RobotsEntry(row.status, row.body, row.fetched_at) if row else None
 
     def robots_put(self, host: str, entry: RobotsEntry) -> None:
-        with self._sessions.begin() as session:
+        with self._write() as session:
             row = session.get(RobotsRow, host)
             if row is None:
                 session.add(
@@ -491,7 +521,7 @@ class MentionStore:
 
     def coverage(self, since: datetime | None = None) -> dict[str, tuple[int, int]]:
         """Per source: (mentions it found, mentions only it found), since ``since``."""
-        with self._sessions() as session:
+        with self._read() as session:
             query = select(MentionRow.id, MentionRow.source)
             if since is not None:
                 query = query.where(MentionRow.found_at >= since)
@@ -521,7 +551,7 @@ class MentionStore:
         """Every stored item (seen since ``since``), in batches, by id."""
         last = 0
         while True:
-            with self._sessions() as session:
+            with self._read() as session:
                 query = (
                     select(ItemRow)
                     .where(ItemRow.id > last, ItemRow.text.is_not(None))  # pruned: not judged
@@ -548,7 +578,7 @@ class MentionStore:
     ) -> tuple[int, int, int]:
         """Create, exclude or restore mentions after a rescan: (created, excluded, restored)."""
         created = excluded = restored = 0
-        with self._sessions.begin() as session:
+        with self._write() as session:
             ids = [item.id for item in items]
             existing = {
                 row.item_id: row
@@ -591,7 +621,7 @@ class MentionStore:
     def set_status(self, ids: Sequence[int], status: str) -> list[int]:
         """Triage by hand: give mentions ``ids`` this status. Returns the ids that
         do not exist; then nothing is changed."""
-        with self._sessions.begin() as session:
+        with self._write() as session:
             rows = session.scalars(select(MentionRow).where(MentionRow.id.in_(ids))).all()
             missing = sorted(set(ids) - {row.id for row in rows})
             if missing:
@@ -602,7 +632,7 @@ class MentionStore:
 
     def prune_items(self, *, before: datetime) -> int:
         """Forget items seen before ``before`` that are not mentions (mentions stay forever)."""
-        with self._sessions.begin() as session:
+        with self._write() as session:
             result = session.execute(
                 delete(ItemRow).where(
                     ItemRow.seen_at < before, ItemRow.id.not_in(select(MentionRow.item_id))
@@ -611,7 +641,7 @@ class MentionStore:
             return int(getattr(result, "rowcount", 0) or 0)
 
     def prune_text(self, *, before: datetime) -> int:
-        with self._sessions.begin() as session:
+        with self._write() as session:
             result = session.execute(
                 update(ItemRow)
                 .where(ItemRow.seen_at < before, ItemRow.text.is_not(None))
@@ -624,7 +654,7 @@ class MentionStore:
     def pending_digests(self) -> list[DigestClaim]:
         """Digests reserved but never confirmed sent (a crash while sending), to send again
         as they were: same mentions, same Message-ID."""
-        with self._sessions() as session:
+        with self._read() as session:
             claims = []
             query = select(DigestRow).where(DigestRow.status == "pending").order_by(DigestRow.id)
             for digest in session.scalars(query):
@@ -641,7 +671,7 @@ class MentionStore:
         self, *, day: date, now: datetime, message_id: str, subject: str = ""
     ) -> DigestClaim:
         """Reserve every unsent mention for a new pending digest."""
-        with self._sessions.begin() as session:
+        with self._write() as session:
             rows = list(
                 session.scalars(
                     select(MentionRow)
@@ -665,7 +695,7 @@ class MentionStore:
             return DigestClaim(digest.id, message_id, mentions, day)
 
     def unsent_mentions(self) -> list[MentionRecord]:
-        with self._sessions() as session:
+        with self._read() as session:
             query = (
                 select(MentionRow)
                 .where(MentionRow.digest_id.is_(None), MentionRow.status != STATUS_EXCLUDED)
@@ -674,21 +704,21 @@ class MentionStore:
             return self._with_sightings(session, list(session.scalars(query)))
 
     def complete_digest(self, digest_id: int, now: datetime, subject: str) -> None:
-        with self._sessions.begin() as session:
+        with self._write() as session:
             digest = session.get_one(DigestRow, digest_id)
             digest.status = "sent"
             digest.sent_at = now
             digest.subject = subject
 
     def abort_digest(self, digest_id: int) -> None:
-        with self._sessions.begin() as session:
+        with self._write() as session:
             session.execute(
                 update(MentionRow).where(MentionRow.digest_id == digest_id).values(digest_id=None)
             )
             session.execute(delete(DigestRow).where(DigestRow.id == digest_id))
 
     def digest_sent_on(self, day: date) -> bool:
-        with self._sessions() as session:
+        with self._read() as session:
             found = session.scalar(
                 select(func.count(DigestRow.id)).where(
                     DigestRow.day == day, DigestRow.status == "sent"

@@ -7,12 +7,14 @@ a server URL): a read-only open, a corrupt file, a missing folder, a full disk.
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from storage import MentionStore, open_database
-from storage.db import check_writable, storage_problem
+from storage.db import check_writable
+from storage.problems import storage_problem
 from veille.errors import StorageError
 
 
@@ -100,3 +102,36 @@ def test_sources_says_when_the_store_cannot_be_written(
 
     out = capsys.readouterr().out
     assert "BASE DE DONNÉES : écriture impossible" in out and str(path) in out
+
+
+def test_every_operation_fails_as_a_storage_error_even_without_the_engine_hook(
+    tmp_path: Path,
+) -> None:
+    """The store's unit-of-work helper translates what reaches it: a store built on a
+    plain engine (no error hook) over a file that became corrupt still fails in
+    French, for reads and writes alike; an error about one row's data does not."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import NoResultFound
+    from sqlalchemy.orm import sessionmaker
+
+    path = tmp_path / "veille.db"
+    open_database(f"sqlite:///{path}")
+    store = MentionStore(sessionmaker(create_engine(f"sqlite:///{path}")))
+    store.sync_sources([("Journal", "feed")])
+    with pytest.raises(NoResultFound):  # about one row, not the store: left as it is
+        store.record_failure("absente", "x", datetime.now(UTC))
+    path.write_bytes(b"ceci n'est pas une base SQLite" * 200)
+    for journal in ("-wal", "-shm"):  # no page left to read from the journal
+        path.with_name(path.name + journal).unlink(missing_ok=True)
+    store = MentionStore(sessionmaker(create_engine(f"sqlite:///{path}")))
+    operations = {
+        "sources": lambda: store.sources(),
+        "mentions": lambda: store.mentions(),
+        "counts": lambda: store.counts(),
+        "mark_notified": lambda: store.mark_notified("Journal", True),
+        "pending_digests": lambda: store.pending_digests(),
+    }
+    for name, operation in operations.items():
+        with pytest.raises(StorageError, match="endommagée"):
+            operation()
+            pytest.fail(name)

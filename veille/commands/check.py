@@ -6,11 +6,9 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
+from typing import Literal
 
-from sqlalchemy import text
-from sqlalchemy.orm import sessionmaker
-
-from storage.db import check_writable, create_store_engine, current_revision, storage_problem, where
+from storage.problems import sqlite_connect, sqlite_write_problem, storage_problem, where
 from veille.commands.console import config_of, every_text
 from veille.config import Config
 from veille.errors import EXIT_OK, EXIT_STORAGE, StorageError, os_reason
@@ -58,51 +56,66 @@ def check_storage(config: Config) -> StorageError | None:
     """Print whether the store can be used, without changing it; return what makes it
     unusable (``veille check`` then exits 3)."""
     url = config.storage.url
-    try:
-        engine = create_store_engine(url)
-    except StorageError as exc:
-        print(f"Base : {where(url)} inutilisable.")
-        return exc
-    try:
-        if engine.dialect.name == "sqlite":
-            database = (engine.url.database or "").removeprefix("file:")
-            if database in ("", ":memory:"):
-                print("Base : en mémoire (rien n'est gardé d'un lancement à l'autre).")
-                return None
-            path = Path(database)
-            if path.exists():
-                problem = check_writable(sessionmaker(engine))
-            else:
-                reason = folder_problem(path.parent, create=False)
-                if reason is not None:
-                    problem = StorageError(
-                        f"impossible de créer la base {path} : dossier {path.parent} "
-                        f"inutilisable ({reason}) ; créez-le ou donnez-en le droit d'écriture à "
-                        "l'utilisateur qui lance veille, ou corrigez storage.url"
-                    )
-                else:
-                    print(f"Base : {path} (SQLite) sera créée au premier lancement.")
-                    return None
-        else:
-            if current_revision(engine) is None:  # reachable, no tables of ours yet
-                with engine.connect() as connection:
-                    connection.execute(text("select 1"))
-                print(f"Base : {where(url)} joignable, vide : veille y créera ses tables.")
-                return None
-            problem = check_writable(sessionmaker(engine))
-    except StorageError as exc:
-        problem = exc
-    except Exception as exc:  # the driver's own error (a corrupt file fails at connect)
-        problem = storage_problem(url, exc)
-        if problem is None:
-            raise  # a bug keeps its traceback
-    finally:
-        engine.dispose()
+    if url.split(":", 1)[0].split("+")[0] == "sqlite":
+        problem = _sqlite_problem(url)
+    else:
+        problem = _server_problem(url)
+    if problem is False:  # nothing to say beyond what was printed
+        return None
     if problem is None:
         print(f"Base : {where(url)} accessible en écriture.")
     else:
         print(f"Base : {where(url)} inutilisable.")
     return problem
+
+
+def _sqlite_problem(url: str) -> StorageError | Literal[False] | None:
+    """A SQLite store probed with the standard library (no SQLAlchemy: check starts fast)."""
+    database = where(url)
+    if database in ("", ":memory:") or "mode=memory" in url:
+        print("Base : en mémoire (rien n'est gardé d'un lancement à l'autre).")
+        return False
+    path = Path(database)
+    if path.exists():
+        return sqlite_write_problem(url, lambda: sqlite_connect(url))
+    reason = folder_problem(path.parent, create=False)
+    if reason is not None:
+        return StorageError(
+            f"impossible de créer la base {path} : dossier {path.parent} "
+            f"inutilisable ({reason}) ; créez-le ou donnez-en le droit d'écriture à "
+            "l'utilisateur qui lance veille, ou corrigez storage.url"
+        )
+    print(f"Base : {path} (SQLite) sera créée au premier lancement.")
+    return False
+
+
+def _server_problem(url: str) -> StorageError | Literal[False] | None:
+    """A database server (PostgreSQL): reached through SQLAlchemy and its driver."""
+    from sqlalchemy import text  # a server needs them; SQLite is probed without
+    from sqlalchemy.orm import sessionmaker
+
+    from storage.db import check_writable, create_store_engine, current_revision
+
+    try:
+        engine = create_store_engine(url)
+    except StorageError as exc:
+        return exc
+    try:
+        if current_revision(engine) is None:  # reachable, no tables of ours yet
+            with engine.connect() as connection:
+                connection.execute(text("select 1"))
+            print(f"Base : {where(url)} joignable, vide : veille y créera ses tables.")
+            return False
+        return check_writable(sessionmaker(engine))
+    except StorageError as exc:
+        return exc
+    except Exception as exc:  # the driver's own error
+        problem = storage_problem(url, exc)
+        if problem is None:
+            raise  # a bug keeps its traceback
+        return problem
+    finally:
+        engine.dispose()
 
 
 def folder_problem(folder: Path, *, create: bool) -> str | None:
