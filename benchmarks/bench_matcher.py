@@ -39,8 +39,9 @@ sys.path.insert(0, str(ROOT))
 
 from collectors import options_models  # noqa: E402
 from matchers import BrandMatcher  # noqa: E402
-from storage import MentionStore, open_database  # noqa: E402
+from storage.db import open_database  # noqa: E402
 from storage.models import ItemRow  # noqa: E402
+from storage.store import MentionStore  # noqa: E402
 from veille.alerts import KeywordSpotter  # noqa: E402
 from veille.config import load_config  # noqa: E402
 from veille.pipeline import ItemMatcher, rescan  # noqa: E402

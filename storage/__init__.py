@@ -1,8 +1,6 @@
-"""Storage: the SQLite (or any SQLAlchemy) store of sources, items, mentions, digests."""
+"""Storage: the SQLite (or any SQLAlchemy) store of sources, items, mentions, digests.
 
-from __future__ import annotations
-
-from storage.db import open_database
-from storage.store import MentionRecord, MentionStore, SourceRecord
-
-__all__ = ["MentionRecord", "MentionStore", "SourceRecord", "open_database"]
+Import what you need from its modules (``storage.db.open_database``,
+``storage.store.MentionStore``…): this package imports nothing by itself, so that
+``storage.problems`` (used by ``veille check``) costs no SQLAlchemy import.
+"""

@@ -193,7 +193,8 @@ def test_a_source_whose_news_always_comes_first_elsewhere_is_not_silent(
     feed_server: FeedServer, workspace: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from collectors import options_models
-    from storage import MentionStore, open_database
+    from storage.db import open_database
+    from storage.store import MentionStore
     from veille.config import load_config
     from veille.pipeline import is_stale
 

@@ -11,9 +11,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
-from storage import MentionStore, open_database
+from storage.db import open_database
 from storage.models import Base, ItemRow
-from storage.store import NewItem, NewMention
+from storage.store import MentionStore, NewItem, NewMention
 from veille.errors import StorageError
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from storage import MentionStore, open_database
-from storage.db import check_writable
+from storage.db import check_writable, open_database
 from storage.problems import storage_problem
+from storage.store import MentionStore
 from veille.errors import StorageError
 
 
