@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from collectors.base import SourceState
-from collectors.http import HttpClient, Response, status_error
+from collectors.response import Response, status_error
+
+if TYPE_CHECKING:
+    from collectors.http import HttpClient
 
 
 @dataclass(frozen=True, slots=True)

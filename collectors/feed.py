@@ -28,14 +28,12 @@ import io
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import feedparser
 from pydantic import field_validator
 
 from collectors.base import BaseCollector, Collection, Item, SourceState
 from collectors.conditional import conditional_get
-from collectors.http import HttpClient
 from collectors.text import (
     clean_label,
     excerpt,
@@ -48,6 +46,9 @@ from collectors.text import (
 from veille.config import SourceConfig
 from veille.errors import SourceError
 from veille.urls import check_http_url, unwrap_redirect
+
+if TYPE_CHECKING:
+    from collectors.http import HttpClient
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,8 @@ def read_feed(content: bytes, *, content_type: str = "", url: str = "") -> Any:
     headers = {"content-type": content_type} if content_type else {}
     if url:
         headers["content-location"] = url
+    import feedparser  # here, not at the top: validating config.yaml does not need it
+
     parsed = feedparser.parse(io.BytesIO(content), response_headers=headers)
     version = parsed.get("version", "")
     if not version and not parsed.entries:

@@ -26,20 +26,24 @@ import hashlib
 import logging
 import re
 import warnings
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, UnicodeDammit
 from pydantic import Field, field_validator
 
 from collectors.base import BaseCollector, Collection, Item, SourceState
 from collectors.conditional import conditional_get
-from collectors.http import HttpClient, Response
+from collectors.response import Response
 from collectors.text import tidy
 from matchers.normalize import quick_fold
 from veille.config import SourceConfig
 from veille.errors import SourceError
 from veille.urls import canonical_url, check_http_url
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup
+
+    from collectors.http import HttpClient
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +96,8 @@ def decode_html(response: Response) -> str:
     """The page as text: HTTP charset, else <meta charset>, else detection."""
     header = _CHARSET.search(response.headers.get("content-type", ""))
     known = [header.group(1)] if header else []
+    from bs4 import UnicodeDammit  # imported when a page is read: config.yaml needs no bs4
+
     dammit = UnicodeDammit(response.content, known_definite_encodings=known, is_html=True)
     if dammit.unicode_markup is None:
         return response.content.decode("utf-8", errors="replace")
@@ -99,6 +105,8 @@ def decode_html(response: Response) -> str:
 
 
 def _soup(markup: str) -> BeautifulSoup:
+    from bs4 import BeautifulSoup  # imported when a page is read: config.yaml needs no bs4
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return BeautifulSoup(markup, "html.parser")

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 
-from collectors.http import Fetch
+from collectors.response import Fetch
 from veille.errors import SourceError
 
 log = logging.getLogger(__name__)

@@ -32,18 +32,21 @@ import difflib
 import logging
 import os
 from dataclasses import replace
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from collectors.base import BaseCollector, Collection, Item, SourceState
 from collectors.engines import ENGINES, ClientCredentials, SearchRequest
 from collectors.feed import join_warnings
-from collectors.http import HttpClient, Response, retry_after, status_reason
 from collectors.page import page_text
+from collectors.response import Response, retry_after, status_reason
 from veille.config import SourceConfig
 from veille.errors import SourceError
 from veille.urls import check_http_url
+
+if TYPE_CHECKING:
+    from collectors.http import HttpClient
 
 log = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ from typing import Any, ClassVar, Literal, Protocol, TypeAlias
 from urllib.parse import urlencode, urlsplit
 
 from collectors.base import Item
-from collectors.http import Response
+from collectors.response import Response
 from veille.errors import SourceError
 
 # hosts whose links never lead to the article but to a consent or "sorry" page,

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from collectors.engines.base import BaseEngine, SearchRequest, SearchResult, endpoint
 from collectors.feed import entry_item, read_feed, skipped_entries
-from collectors.http import Response
+from collectors.response import Response
 from collectors.text import clean_label
 from veille.errors import SourceError
 

@@ -20,15 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
-
-from bs4 import BeautifulSoup, Tag
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from collectors.base import Item
 from collectors.engines.base import BaseEngine, SearchRequest, SearchResult, endpoint
 from collectors.feed import entry_item, entry_outlet, read_feed, skipped_entries
-from collectors.http import Response
+from collectors.response import Response
 from collectors.text import clean_label, html_to_text, one_line, web_url
+
+if TYPE_CHECKING:
+    from bs4 import Tag
 
 
 def split_outlet(title: str, outlet: str | None) -> tuple[str, str | None]:
@@ -63,6 +64,8 @@ def cluster(description: str) -> list[Headline] | None:
     /stories/ page) is left out."""
     if "<li" not in description.lower():
         return None
+    from bs4 import BeautifulSoup, Tag  # imported when a cluster is read, not by config.yaml
+
     soup = BeautifulSoup(description, "html.parser")
     lines = soup.find_all("li")
     if not lines:
@@ -71,6 +74,8 @@ def cluster(description: str) -> list[Headline] | None:
 
 
 def _headline(li: Tag) -> Headline | None:
+    from bs4 import Tag
+
     anchor = li.find("a", href=True)
     if not isinstance(anchor, Tag):
         return None

@@ -45,7 +45,7 @@ from collectors.engines.base import (
     unexpected,
 )
 from collectors.feed import skipped_entries
-from collectors.http import MAX_BACKOFF, Response, status_reason
+from collectors.response import MAX_BACKOFF, Response, status_reason
 from collectors.text import clean_label, epoch_time, html_to_text, one_line, url_domain, web_url
 from veille.errors import SourceError
 

@@ -28,7 +28,7 @@ from collectors.engines.base import (
     unexpected,
 )
 from collectors.feed import skipped_entries
-from collectors.http import Response
+from collectors.response import Response
 from collectors.text import clean_label, html_to_text, iso_time, one_line, url_domain, web_url
 
 MAX_REPORTED_ENGINES = 10

@@ -26,7 +26,7 @@ from collectors.engines.base import (
     unexpected,
 )
 from collectors.feed import skipped_entries
-from collectors.http import Response
+from collectors.response import Response
 from collectors.text import html_to_text, iso_time, one_line, web_url
 
 

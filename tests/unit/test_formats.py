@@ -24,8 +24,8 @@ from collectors.engines.reddit import Reddit
 from collectors.engines.searxng import SearXNG
 from collectors.engines.wikipedia import Wikipedia
 from collectors.feed import entry_item, feed_items, parse_feed, read_feed
-from collectors.http import Response
 from collectors.page import paragraph_items
+from collectors.response import Response
 from collectors.search import SearchSource
 from collectors.text import clean_label, epoch_time, excerpt, html_to_text, iso_time
 from tests.conftest import DATA

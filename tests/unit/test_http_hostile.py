@@ -26,7 +26,8 @@ import pytest
 
 from collectors.base import SourceState
 from collectors.feed import FeedCollector, FeedSource
-from collectors.http import MAX_BACKOFF, HttpClient, is_public
+from collectors.http import HttpClient, is_public
+from collectors.response import MAX_BACKOFF
 from collectors.robots import MAX_SIZE, RobotsEntry, RobotsPolicy
 from collectors.search import SearchCollector, SearchSource
 from tests.conftest import DATA, FeedServer

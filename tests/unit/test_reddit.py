@@ -11,7 +11,7 @@ import pytest
 
 from collectors.engines import ENGINES, ClientCredentials, NoAuth, SearchRequest
 from collectors.engines.reddit import Reddit, RedditOAuth
-from collectors.http import Response
+from collectors.response import Response
 from veille.errors import SourceError
 
 CREDENTIALS = ClientCredentials("REDDIT_ID", "REDDIT_SECRET")
