@@ -28,7 +28,8 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from collectors.base import Collection, Collector, Item, SourceState
-from collectors.http import MAX_BACKOFF, HttpClient
+from collectors.http import HttpClient
+from collectors.response import MAX_BACKOFF
 from matchers.base import Matcher, snippet_around
 from matchers.normalize import quick_fold
 from storage.store import (
