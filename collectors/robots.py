@@ -35,10 +35,25 @@ class RobotsEntry:
     fetched_at: datetime
 
 
-class RobotsCache(Protocol):
-    def robots_get(self, host: str) -> RobotsEntry | None: ...
+class CachedRobots(Protocol):
+    """A robots.txt answer as a cache gives it back (the store keeps its own record)."""
 
-    def robots_put(self, host: str, entry: RobotsEntry) -> None: ...
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def body(self) -> str: ...
+
+    @property
+    def fetched_at(self) -> datetime: ...
+
+
+class RobotsCache(Protocol):
+    """Where answers are kept between runs: the store, which imports no collector."""
+
+    def robots_get(self, host: str) -> CachedRobots | None: ...
+
+    def robots_put(self, host: str, entry: CachedRobots) -> None: ...
 
 
 class RobotsPolicy:

@@ -9,18 +9,41 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from collectors.robots import RobotsEntry
 from storage.models import DigestRow, ItemRow, MentionRow, RobotsRow, SightingRow, SourceRow
 from storage.problems import storage_problem
 from veille.errors import StorageError
 from veille.statuses import STATUS_EXCLUDED, STATUS_NEW
 
 TITLE_WINDOW = timedelta(hours=72)  # same normalised title within it: the same story
+
+
+@dataclass(frozen=True, slots=True)
+class RobotsRecord:
+    """A host's robots.txt answer as stored (the HTTP status and the text)."""
+
+    status: int
+    body: str
+    fetched_at: datetime
+
+
+class RobotsValues(Protocol):
+    """What :meth:`MentionStore.robots_put` reads of an answer (the collectors' own
+    value fits: the store imports no collector)."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def body(self) -> str: ...
+
+    @property
+    def fetched_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,12 +523,12 @@ class MentionStore:
 
     # --- robots.txt cache ---------------------------------------------------------
 
-    def robots_get(self, host: str) -> RobotsEntry | None:
+    def robots_get(self, host: str) -> RobotsRecord | None:
         with self._read() as session:
             row = session.get(RobotsRow, host)
-            return RobotsEntry(row.status, row.body, row.fetched_at) if row else None
+            return RobotsRecord(row.status, row.body, row.fetched_at) if row else None
 
-    def robots_put(self, host: str, entry: RobotsEntry) -> None:
+    def robots_put(self, host: str, entry: RobotsValues) -> None:
         with self._write() as session:
             row = session.get(RobotsRow, host)
             if row is None:
