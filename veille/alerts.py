@@ -1,4 +1,5 @@
-"""Urgent alerts (a mention that looks harmful) and source notices for admins.
+"""Urgent alerts (a mention that looks harmful) and the notices for admins (sources
+that fail or recover, a store that cannot be used).
 
 A mention is urgent when its title or text contains one of ``alerts.keywords``
 as a whole word or phrase, accents and case ignored, plural -s/-x included
@@ -7,6 +8,7 @@ as a whole word or phrase, accents and case ignored, plural -s/-x included
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +17,9 @@ from zoneinfo import ZoneInfo
 
 from matchers.normalize import fold_plain
 from storage.store import MentionRecord, SourceRecord
-from veille.digest import clip, entry_of, of_brand, render
+from veille.digest import clip, entry_of, of_brand
+from veille.errors import StorageError
+from veille.rendering import render
 from veille.sanitize import one_line
 
 SUBJECT_LENGTH = 150  # an alert's subject is clipped to this many characters
@@ -126,3 +130,31 @@ def build_source_notice(
         "when": now.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
     }
     return Notice(subject, render("notice.txt.j2", **context), render("notice.html.j2", **context))
+
+
+def build_storage_notice(error: StorageError | None, *, now: datetime, zone: ZoneInfo) -> Notice:
+    """The admins' notice that the store cannot be used (``error``), or works again (None).
+
+    The error is cleaned onto one line, as a source's error is in the source notice;
+    each line of the HTML part is escaped.
+    """
+    when = now.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    if error is None:
+        subject = "Veille — la base de données fonctionne de nouveau"
+        lines = [f"La base de données de veille accepte de nouveau les écritures ({when})."]
+    else:
+        subject = "Veille — base de données inutilisable : rien n'est enregistré"
+        lines = [
+            f"Depuis {when}, veille ne peut plus utiliser sa base de données :",
+            "",
+            f"  {one_line(str(error))}",
+            "",
+            "Tant que ce n'est pas réglé, aucune mention n'est enregistrée ni envoyée.",
+            "Un second avis partira quand la base fonctionnera de nouveau.",
+        ]
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines if line)
+    return Notice(
+        subject,
+        "\n".join(lines) + "\n",
+        f'<!DOCTYPE html><html lang="fr"><body>{body}</body></html>',
+    )

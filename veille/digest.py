@@ -1,7 +1,7 @@
 """The daily digest: built without side effects, rendered by Jinja2 in French.
 
 ``build_digest(...)`` returns a :class:`Digest` (subject, text, html); sending
-is :func:`veille.pipeline.send_digest`'s job.
+is :meth:`veille.notify.Notifier.send_digest`'s job.
 
 Everything that came from the web (titles, snippets, outlets, links) goes
 through :mod:`veille.sanitize` here, before the templates see it: control and
@@ -23,40 +23,18 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from collectors import group_label
 from matchers.normalize import fold_plain
 from storage.store import MentionRecord, SourceRecord
+from veille.config import SourceConfig
+from veille.rendering import LOCALE, number, render
 from veille.sanitize import clean_text, one_line, safe_link
 
-LOCALE = "fr_CA"
-GROUP_LABELS = {
-    "feed": "Actualités, blogues et flux",
-    "search": "Moteurs de recherche",
-    "page": "Pages Web",
-}
 GROUP_ORDER = ("feed", "search", "page")
 LIST_LIMIT = 200  # mentions listed in one digest; the others are counted
 HEADING_LENGTH = 80  # a heading made from a snippet stops at the word before this
 NO_HEADING = "Mention sans titre"
-
-_env = Environment(
-    loader=PackageLoader("veille", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
-
-
-def number(value: int) -> str:
-    """A count the French way: 100 000 (non-breaking space)."""
-    return format_decimal(value, locale=LOCALE)
-
-
-_env.filters["number"] = number
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +216,15 @@ def subject_for(
     return subject
 
 
+def is_stale(source: SourceConfig, record: SourceRecord | None, now: datetime) -> bool:
+    """Answers fine but has brought nothing new for ``stale_after`` (or nothing at all since
+    it first answered that long ago): a dead feed?"""
+    if record is None or record.failing or record.last_success_at is None:
+        return False
+    last = record.last_new_item_at or record.first_success_at
+    return last is not None and now - last > source.stale_after
+
+
 def _works(source: SourceRecord) -> bool:
     """Visited with success and not failing since (never visited yet: not working)."""
     return source.consecutive_failures == 0 and source.last_success_at is not None
@@ -297,7 +284,7 @@ def build_digest(
         members = by_kind[kind]
         if not members:
             continue
-        label = GROUP_LABELS.get(kind, one_line(kind))
+        label = one_line(group_label(kind))
         tallies.append(Tally(label, len(members)))
         shown = members[: max(room, 0)]
         room -= len(shown)
@@ -331,12 +318,7 @@ def build_digest(
     subject = subject_for(len(ordered), brand, day, blind=blind, part=part)
     return Digest(
         subject=subject,
-        text=_env.get_template("digest.txt.j2").render(context, subject=subject),
-        html=_env.get_template("digest.html.j2").render(context, subject=subject),
+        text=render("digest.txt.j2", **context, subject=subject),
+        html=render("digest.html.j2", **context, subject=subject),
         mention_ids=tuple(m.id for m in ordered),
     )
-
-
-def render(template: str, **context: object) -> str:
-    """Render one of the package's templates (alerts and notices use it too)."""
-    return _env.get_template(template).render(context)
