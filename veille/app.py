@@ -1,7 +1,7 @@
 """The one place that builds veille's parts from the configuration and wires them.
 
 The commands, the daemon, the demo and the benchmarks (and, next, the web
-workspace) get their store, matcher, mailer, HTTP client and collectors from
+workspace) get their store, matcher, notifier, HTTP client and collectors from
 :func:`build_app`, and take the run lock with :func:`acquire` /
 :func:`wait_for_lock`; nothing else constructs them.
 """
@@ -27,6 +27,7 @@ from veille.alerts import KeywordSpotter
 from veille.config import Config, load_config
 from veille.errors import StorageError, os_reason
 from veille.mail import Mailer
+from veille.notify import Notifier
 from veille.pipeline import ItemMatcher, RunReport, run_once, utc_now
 
 
@@ -37,7 +38,7 @@ class App:
     config: Config
     store: MentionStore
     item_matcher: ItemMatcher
-    mailer: Mailer
+    notifier: Notifier  # every email goes out through it
     client: HttpClient
     collectors: dict[str, Collector]
 
@@ -48,7 +49,7 @@ class App:
             client=self.client,
             store=self.store,
             item_matcher=self.item_matcher,
-            mailer=self.mailer,
+            notifier=self.notifier,
             collectors=self.collectors,
             clock=utc_now,
             force_all=force_all,
@@ -76,7 +77,7 @@ def build_app(config: Config) -> App:
         config=config,
         store=store,
         item_matcher=ItemMatcher(build_matcher(config), KeywordSpotter(config.alerts.keywords)),
-        mailer=Mailer(config.smtp, config.outbox_dir),
+        notifier=Notifier(config, store, Mailer(config.smtp, config.outbox_dir)),
         client=HttpClient(config.http, robots=robots),
         collectors={s.name: REGISTRY[s.type].from_config(s, config.http) for s in config.sources},
     )

@@ -2,50 +2,43 @@
 
 ``run_once`` is a plain function that ``veille run``, ``veille demo`` and the
 daemon's jobs all call. Everything it needs comes in as arguments (built by
-``cli.py``), and time comes from ``clock`` so tests can move it.
+:func:`veille.app.build_app`), and time comes from ``clock`` so tests can move it.
 
 Exactly-once rules:
 - an item is stored once (unique key); a source's batch is one transaction;
-- a mention is reserved for a digest before sending and marked sent only after
-  the SMTP server accepted it; on failure it is released for the next run;
-- an urgent alert is marked sent only after acceptance.
+- what goes out (alerts, notices, the digest) goes through
+  :class:`veille.notify.Notifier`, which marks it sent only after the SMTP
+  server accepted it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Collection as Collection_
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
 
 from collectors.base import Collection, Collector, Item, SourceState
 from collectors.http import HttpClient
 from collectors.response import MAX_BACKOFF
 from matchers.base import Matcher, snippet_around
 from matchers.normalize import quick_fold
-from storage.store import (
-    DigestClaim,
-    MentionRecord,
-    MentionStore,
-    NewItem,
-    NewMention,
-    SourceRecord,
-)
-from veille.alerts import KeywordSpotter, Notice, build_alert, build_source_notice
+from storage.store import MentionStore, NewItem, NewMention, SourceRecord
+from veille.alerts import KeywordSpotter
 from veille.config import Config, SourceConfig
-from veille.digest import LIST_LIMIT, Digest, build_digest
+from veille.digest import is_stale as is_stale  # ``veille sources`` and tests import it here
 from veille.errors import DeliveryError, SourceError, StorageError
 from veille.intake import MAX_ITEMS, RejectedItem, clean_item, newest
-from veille.mail import Mailer, compose, new_message_id, stable_message_id
+from veille.mail import Mailer
+from veille.notify import Notifier
 from veille.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -118,7 +111,6 @@ def is_due(
 
 
 BACKOFF_CAP = 8
-DIGEST_PART_SIZE = 50  # mentions per part when the server refuses the whole digest
 MAX_WAIT = timedelta(seconds=MAX_BACKOFF)  # a site never makes veille wait longer
 
 
@@ -132,15 +124,6 @@ def next_visit(source: SourceConfig, record: SourceRecord | None) -> datetime | 
     if record.next_attempt_at is not None and record.next_attempt_at > due:
         return record.next_attempt_at
     return due
-
-
-def is_stale(source: SourceConfig, record: SourceRecord | None, now: datetime) -> bool:
-    """Answers fine but has brought nothing new for ``stale_after`` (or nothing at all since
-    it first answered that long ago): a dead feed?"""
-    if record is None or record.failing or record.last_success_at is None:
-        return False
-    last = record.last_new_item_at or record.first_success_at
-    return last is not None and now - last > source.stale_after
 
 
 def backoff_factor(failures: int) -> int:
@@ -439,229 +422,6 @@ def collect_and_store(
     return tuple(outcomes), waiting
 
 
-def send_alerts(
-    config: Config,
-    *,
-    store: MentionStore,
-    mailer: Mailer,
-    now: datetime,
-    spotter: KeywordSpotter | None = None,
-) -> int:
-    """Send one email per urgent mention not yet alerted; mark each after acceptance.
-    ``spotter`` finds the keyword again for mentions stored without it."""
-    sent = 0
-    zone = config.digest.zone
-    for mention in store.pending_alerts():
-        notice = build_alert(mention, brand=config.brand.name, zone=zone, spotter=spotter)
-        # the same id however often it is sent: a resend after an unknown outcome is a
-        # duplicate the mail client recognises
-        message_id = stable_message_id(
-            config.digest.sender, "alerte", str(mention.id), mention.found_at.isoformat()
-        )
-        _mail(config, mailer, notice, to=config.digest.to, message_id=message_id, now=now)
-        store.mark_alert_sent(mention.id, now)
-        sent += 1
-        log.info("Alerte urgente envoyée : %s", mention.title)
-    return sent
-
-
-def send_source_notices(
-    config: Config, *, store: MentionStore, mailer: Mailer, now: datetime
-) -> int:
-    """Tell the admins once when a source starts failing and once when it recovers.
-
-    Every change of this run goes into one email; the sources are marked
-    notified only after the email was accepted.
-    """
-    names = [s.name for s in config.enabled_sources]
-    changes = [r for r in store.sources(names).values() if r.failing != r.notified_failing]
-    if not changes:
-        return 0
-    if config.digest.admin_to:
-        notice = build_source_notice(changes, now=now, zone=config.digest.zone)
-        _mail(config, mailer, notice, to=config.digest.admin_to, now=now)
-    for record in changes:
-        store.mark_notified(record.name, record.failing)
-    return 1 if config.digest.admin_to else 0
-
-
-def send_storage_notice(
-    config: Config, *, mailer: Mailer, error: StorageError | None, now: datetime
-) -> None:
-    """Tell the admins that the store cannot be used (``error``), or works again (None).
-
-    The daemon calls it once per episode: the store cannot remember that it did.
-    """
-    if not config.digest.admin_to:
-        return
-    when = now.astimezone(config.digest.zone).strftime("%Y-%m-%d %H:%M")
-    if error is None:
-        subject = "Veille — la base de données fonctionne de nouveau"
-        lines = [f"La base de données de veille accepte de nouveau les écritures ({when})."]
-    else:
-        subject = "Veille — base de données inutilisable : rien n'est enregistré"
-        lines = [
-            f"Depuis {when}, veille ne peut plus utiliser sa base de données :",
-            "",
-            f"  {error}",
-            "",
-            "Tant que ce n'est pas réglé, aucune mention n'est enregistrée ni envoyée.",
-            "Un second avis partira quand la base fonctionnera de nouveau.",
-        ]
-    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines if line)
-    notice = Notice(
-        subject,
-        "\n".join(lines) + "\n",
-        f'<!DOCTYPE html><html lang="fr"><body>{body}</body></html>',
-    )
-    _mail(config, mailer, notice, to=config.digest.admin_to, now=now)
-
-
-def _mail(
-    config: Config,
-    mailer: Mailer,
-    email: Notice | Digest,
-    *,
-    to: Sequence[str],
-    now: datetime,
-    message_id: str | None = None,
-) -> None:
-    """Hand one email to the mailer (a new Message-ID unless one is given)."""
-    mailer.send(
-        compose(
-            subject=email.subject,
-            text=email.text,
-            html=email.html,
-            sender=config.digest.sender,
-            to=to,
-            message_id=message_id or new_message_id(config.digest.sender),
-            date=now,
-        )
-    )
-
-
-def digest_due(config: Config, *, store: MentionStore, now: datetime) -> bool:
-    local = now.astimezone(config.digest.zone)
-    return local.time() >= config.digest.at and not store.digest_sent_on(local.date())
-
-
-def send_digest(
-    config: Config, *, store: MentionStore, mailer: Mailer, now: datetime
-) -> str | None:
-    """Send the digest of every mention not yet sent; returns its subject (None if skipped).
-
-    The mentions are reserved first (with the Message-ID), then sent, then
-    marked sent; a delivery failure gives them back for the next run and
-    raises DeliveryError — unless the server may have accepted it (connection
-    lost after the whole message went out, or some parts accepted): then the
-    reservation stays, and the next run sends the same message again with the
-    same Message-ID, as after a crash.
-    """
-    day = now.astimezone(config.digest.zone).date()
-    claim = store.claim_digest(day=day, now=now, message_id=new_message_id(config.digest.sender))
-    if not claim.mentions and not config.digest.send_empty:
-        store.abort_digest(claim.id)
-        return None
-    try:
-        return _deliver(config, store=store, mailer=mailer, claim=claim, now=now)
-    except DeliveryError as exc:
-        if not exc.outcome_unknown:
-            store.abort_digest(claim.id)
-        raise
-
-
-def resume_pending_digests(
-    config: Config, *, store: MentionStore, mailer: Mailer, now: datetime
-) -> int:
-    """Send again, unchanged and with the same Message-ID, any digest a crash left
-    between "reserved" and "marked sent". If the server had accepted it before the
-    crash, the copy is a recognisable duplicate (same Message-ID)."""
-    claims = store.pending_digests()
-    for claim in claims:
-        log.warning("Résumé interrompu (%s) : nouvel envoi à l'identique", claim.message_id)
-        _deliver(config, store=store, mailer=mailer, claim=claim, now=now)
-    return len(claims)
-
-
-def digest_for(
-    config: Config,
-    *,
-    store: MentionStore,
-    mentions: Sequence[MentionRecord],
-    day: date,
-    now: datetime,
-    list_limit: int = LIST_LIMIT,
-    part: tuple[int, int] | None = None,
-) -> Digest:
-    """The digest of ``mentions``, with the sources' health for its footer."""
-    records = store.sources([s.name for s in config.enabled_sources])
-    stale = [s.name for s in config.enabled_sources if is_stale(s, records.get(s.name), now)]
-    return build_digest(
-        mentions,
-        brand=config.brand.name,
-        day=day,
-        now=now,
-        zone=config.digest.zone,
-        sources=list(records.values()),
-        total_mentions=store.counts()["mentions"],
-        stale=stale,
-        list_limit=list_limit,
-        part=part,
-    )
-
-
-def _deliver(
-    config: Config, *, store: MentionStore, mailer: Mailer, claim: DigestClaim, now: datetime
-) -> str:
-    """Send a reserved digest and mark it sent; returns the subject.
-
-    A digest the server refuses for its size (552) goes out in parts of
-    :data:`DIGEST_PART_SIZE` mentions; if a part is still too large, one short
-    digest that only counts them. Every message's Message-ID derives from the
-    reservation's, so a resend (after a crash or an unknown outcome) repeats the
-    same messages with the same ids.
-    """
-
-    def send(mentions: Sequence[MentionRecord], message_id: str, **shape: Any) -> str:
-        digest = digest_for(config, store=store, mentions=mentions, day=claim.day, now=now, **shape)
-        _mail(config, mailer, digest, to=config.digest.to, message_id=message_id, now=now)
-        return digest.subject
-
-    sender = config.digest.sender
-    try:
-        subject = send(claim.mentions, claim.message_id)
-    except DeliveryError as exc:
-        if not exc.too_large:
-            raise
-        log.warning("Résumé refusé pour sa taille : envoi en plusieurs parties")
-        subject = _deliver_in_parts(claim, sender, send)
-    store.complete_digest(claim.id, now, subject)
-    log.info("Résumé envoyé (%s) : %s", mailer.destination, subject)
-    return subject
-
-
-def _deliver_in_parts(claim: DigestClaim, sender: str, send: Callable[..., str]) -> str:
-    ordered = sorted(claim.mentions, key=lambda m: (not m.urgent, m.id))
-    size = DIGEST_PART_SIZE
-    parts = [ordered[start : start + size] for start in range(0, len(ordered), size)] or [[]]
-    subject = ""
-    for number, mentions in enumerate(parts, start=1):
-        part_id = stable_message_id(sender, claim.message_id, f"partie {number}/{len(parts)}")
-        try:
-            sent = send(mentions, part_id, list_limit=size, part=(number, len(parts)))
-        except DeliveryError as exc:
-            if not exc.too_large:
-                if number > 1:  # parts were accepted: keep the reservation, resend as is
-                    raise DeliveryError(str(exc), outcome_unknown=True) from exc
-                raise
-            log.warning("Partie %d du résumé encore trop grande : résumé abrégé", number)
-            return send(
-                claim.mentions, stable_message_id(sender, claim.message_id, "abrégé"), list_limit=0
-            )
-        subject = subject or sent
-    return subject
-
-
 @dataclass(frozen=True, slots=True)
 class RescanReport:
     items: int
@@ -717,20 +477,17 @@ def run_once(
     client: HttpClient,
     store: MentionStore,
     item_matcher: ItemMatcher,
-    mailer: Mailer,
+    notifier: Notifier,
     collectors: Mapping[str, Collector],
     clock: Clock = utc_now,
     force_all: bool = False,
     only: Collection_[str] | None = None,
 ) -> RunReport:
-    """One full cycle (of the sources named in ``only``, if given); the caller holds the
-    run lock."""
+    """One full cycle (of the sources named in ``only``, if given): collect and store,
+    then send the urgent alerts, the admins' notices and the digest if it is due (a
+    digest a crash left reserved first goes out again). The caller holds the run lock."""
     prune(config, store, clock())
     errors: list[str] = []
-    try:
-        resume_pending_digests(config, store=store, mailer=mailer, now=clock())
-    except DeliveryError as exc:
-        errors.append(f"résumé interrompu non renvoyé : {exc}")
     outcomes, waiting = collect_and_store(
         config,
         client=client,
@@ -744,21 +501,17 @@ def run_once(
     alerts = notices = 0
     subject = None
     try:
-        alerts = send_alerts(
-            config, store=store, mailer=mailer, now=clock(), spotter=item_matcher.spotter
-        )
+        alerts = notifier.send_alerts(clock(), spotter=item_matcher.spotter)
     except DeliveryError as exc:
         errors.append(f"alerte urgente non envoyée : {exc}")
     try:
-        notices = send_source_notices(config, store=store, mailer=mailer, now=clock())
+        notices = notifier.send_source_notices(clock())
     except DeliveryError as exc:
         errors.append(f"avis aux administrateurs non envoyé : {exc}")
-    now = clock()
-    if digest_due(config, store=store, now=now):
-        try:
-            subject = send_digest(config, store=store, mailer=mailer, now=now)
-        except DeliveryError as exc:
-            errors.append(f"résumé non envoyé : {exc}")
+    try:
+        subject = notifier.send_digest(clock())
+    except DeliveryError as exc:
+        errors.append(f"résumé non envoyé : {exc}")
     for error in errors:
         log.error("%s", error)
     report = RunReport(tuple(outcomes), alerts, notices, subject, tuple(errors), waiting)
@@ -770,3 +523,12 @@ def run_once(
         ", résumé envoyé" if subject else "",
     )
     return report
+
+
+def send_storage_notice(
+    config: Config, *, mailer: Mailer, error: StorageError | None, now: datetime
+) -> None:
+    """Transitional: :meth:`Notifier.send_storage_notice` for a caller without a store
+    (tests/unit/test_email.py); remove once it builds a Notifier. The notice never
+    reads the store, so the one given here is bound to no database."""
+    Notifier(config, MentionStore(sessionmaker()), mailer).send_storage_notice(error, now)

@@ -15,15 +15,7 @@ from veille.app import acquire, build_app, run_lock, wait_for_lock
 from veille.commands.console import config_of, parse_since, until
 from veille.config import Config
 from veille.errors import EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE, DeliveryError, StorageError
-from veille.pipeline import (
-    digest_due,
-    digest_for,
-    rescan,
-    resume_pending_digests,
-    send_digest,
-    send_storage_notice,
-    utc_now,
-)
+from veille.pipeline import rescan, utc_now
 from veille.sanitize import one_line
 from veille.scheduler import Daemon, build_scheduler
 
@@ -90,16 +82,13 @@ def _run_daemon(config: Config) -> int:
         if lock is None:
             return
         with lock:
-            now = utc_now()
             try:
-                resume_pending_digests(config, store=app.store, mailer=app.mailer, now=now)
-                if digest_due(config, store=app.store, now=now):
-                    send_digest(config, store=app.store, mailer=app.mailer, now=now)
+                app.notifier.send_digest(utc_now())  # if due
             except DeliveryError as exc:
                 log.error("Résumé non envoyé : %s (nouvel essai au prochain cycle)", exc)
 
     def storage_notice(error: StorageError | None) -> None:
-        send_storage_notice(config, mailer=app.mailer, error=error, now=utc_now())
+        app.notifier.send_storage_notice(error, utc_now())
 
     daemon = Daemon(
         lambda run_source, run_digest: build_scheduler(
@@ -117,10 +106,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     app = build_app(config)
     now = utc_now()
     if args.dry_run:
-        day = now.astimezone(config.digest.zone).date()
-        digest = digest_for(
-            config, store=app.store, mentions=app.store.unsent_mentions(), day=day, now=now
-        )
+        digest = app.notifier.preview_digest(now)
         print(f"Objet : {digest.subject}\n")
         print(digest.text)
         print("(essai : rien n'a été envoyé ni marqué)")
@@ -130,8 +116,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
         return EXIT_SOURCES_FAILED
     with lock:
         try:
-            resume_pending_digests(config, store=app.store, mailer=app.mailer, now=now)
-            subject = send_digest(config, store=app.store, mailer=app.mailer, now=now)
+            subject = app.notifier.send_digest(now, force=True)
         except DeliveryError as exc:
             print(
                 f"Résumé non envoyé : {exc}. Les mentions seront envoyées au prochain essai.",
@@ -141,7 +126,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     if subject is None:
         print("Aucune nouvelle mention : rien à envoyer (send_empty: false).")
     else:
-        print(f"Résumé envoyé ({app.mailer.destination}) : {subject}")
+        print(f"Résumé envoyé ({app.notifier.mailer.destination}) : {subject}")
     return EXIT_OK
 
 
