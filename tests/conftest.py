@@ -1,12 +1,15 @@
 """Shared fixtures: a real HTTP server and a real SMTP server on 127.0.0.1,
-a SQLite file in tmp_path, a config writer and a CLI runner.
+a SQLite file in tmp_path, a config writer and a CLI runner (in process; a child
+process only where a crash, a lock, a signal or the daemon is the point).
 
 Nothing here reaches beyond 127.0.0.1.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import io
 import logging
 import os
 import socket
@@ -15,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -66,6 +70,24 @@ class Route:
 
 
 @dataclass
+class Hold:
+    """The next answer on one path stops after its headers and ``after`` bytes of body
+    (``reached`` is set then) until ``release()``; a kill point for crash tests.
+    ``done`` is set once the answer is over and counted in ``hits``."""
+
+    after: int = 0
+    reached: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def release(self, wait: float = 10) -> None:
+        """Let the answer go on (to a client that may be gone) and wait until it is over."""
+        self.released.set()
+        if self.reached.is_set():
+            self.done.wait(wait)
+
+
+@dataclass
 class Hit:
     path: str
     headers: dict[str, str]
@@ -74,11 +96,34 @@ class Hit:
     body: bytes = b""
 
 
+class _HttpServer(ThreadingHTTPServer):
+    """A client that goes away mid-answer (a timeout, a size cap, a killed process) is
+    what these tests do on purpose: no traceback for it. Anything else is kept in
+    ``errors`` and printed to the real stderr, never into a captured CLI output."""
+
+    daemon_threads = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.errors: list[BaseException] = []
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError) or error is None:
+            return
+        self.errors.append(error)
+        traceback.print_exc(file=sys.__stderr__)
+
+
 class FeedServer:
     """A threaded HTTP server whose answers the test sets per path.
 
     By default on 127.0.0.1, a free port, plain HTTP; ``host`` and ``port`` put
     it elsewhere on loopback (127.0.0.2 …), ``tls`` serves HTTPS with that context.
+
+    Events for kill points and waits, never sleeps: ``wait_started`` (a request
+    arrived), ``wait_answered`` (its answer was written), ``hold`` (the next answer
+    stops mid-transfer until released).
     """
 
     def __init__(
@@ -88,6 +133,9 @@ class FeedServer:
         self.hits: list[Hit] = []  # answered requests
         self.started: list[str] = []  # paths of requests received, answered or not
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._holds: dict[str, list[Hold]] = {}  # not yet used
+        self._every_hold: list[Hold] = []  # released at close, used or not
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -104,13 +152,15 @@ class FeedServer:
                 size = int(self.headers.get("Content-Length") or 0)
                 server._answer(self, self.rfile.read(size))
 
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _HttpServer((host, port), Handler)
         if tls is not None:
             self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         self.base = f"{'https' if tls else 'http'}://{host}:{self.port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # a short poll interval: shutdown() at teardown waits for it (0.5 s by default)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
 
     def url(self, path: str) -> str:
@@ -129,13 +179,39 @@ class FeedServer:
         with self._lock:
             return [h for h in self.hits if h.path.split("?")[0] == path]
 
+    def hold(self, path: str, *, after: int = 0) -> Hold:
+        """Stop the next answer on ``path`` after ``after`` bytes of its body."""
+        hold = Hold(after)
+        with self._lock:
+            self._holds.setdefault(path, []).append(hold)
+            self._every_hold.append(hold)
+        return hold
+
+    def wait_started(self, path: str, count: int = 1, timeout: float = 30) -> bool:
+        """Whether ``count`` requests on ``path`` arrived within ``timeout`` seconds."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.started.count(path) >= count, timeout)
+
+    def wait_answered(self, path: str, count: int = 1, timeout: float = 30) -> bool:
+        """Whether ``count`` answers on ``path`` were written within ``timeout`` seconds."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: sum(h.path.split("?")[0] == path for h in self.hits) >= count, timeout
+            )
+
     def _answer(self, handler: BaseHTTPRequestHandler, body: bytes = b"") -> None:
         path = handler.path
-        with self._lock:
+        with self._changed:
             self.started.append(path.split("?")[0])
+            holds = self._holds.get(path.split("?")[0])
+            hold = holds.pop(0) if holds else None
+            self._changed.notify_all()
         route = self.routes.get(path.split("?")[0]) or self.routes.get(path)
         status = 404 if route is None else route.status
         try:
+            if hold is not None and route is not None:
+                self._send_held(handler, route, hold)
+                return
             if route is None:
                 self._send(handler, 404, b"not found", "text/plain")
                 return
@@ -183,10 +259,27 @@ class FeedServer:
                 extra["Last-Modified"] = route.last_modified
             self._send(handler, route.status, route.body, route.content_type, extra)
         finally:
-            with self._lock:
+            with self._changed:
                 self.hits.append(
                     Hit(path, dict(handler.headers.items()), status, handler.command, body)
                 )
+                self._changed.notify_all()
+            if hold is not None:
+                hold.done.set()
+
+    @staticmethod
+    def _send_held(handler: BaseHTTPRequestHandler, route: Route, hold: Hold) -> None:
+        handler.send_response(route.status)
+        handler.send_header("Content-Type", route.content_type)
+        handler.send_header("Content-Length", str(len(route.body)))
+        handler.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            handler.wfile.write(route.body[: hold.after])
+            handler.wfile.flush()
+            hold.reached.set()
+            hold.released.wait(60)
+            handler.wfile.write(route.body[hold.after :])
+        hold.reached.set()
 
     @staticmethod
     def _send(
@@ -206,6 +299,10 @@ class FeedServer:
             handler.wfile.write(body)
 
     def close(self) -> None:
+        with self._lock:
+            holds = self._every_hold[:]
+        for hold in holds:
+            hold.release(wait=0)
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -225,7 +322,10 @@ class _Inbox:
     (``refuse``: 451 to every message; ``max_size``: 552 at the end of DATA to a
     larger message; ``refuse_rcpt``: 550 to these recipients; ``drop_after_data``:
     that many messages are received whole, then the connection is cut before the
-    reply, so the client cannot know; they are kept in ``dropped``)."""
+    reply, so the client cannot know; they are kept in ``dropped``).
+
+    Kill points: ``on_data`` is called when a whole message has arrived, before the
+    server decides; ``on_accepted`` once it is kept, before the 250 goes back."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
@@ -234,6 +334,8 @@ class _Inbox:
         self.refuse_rcpt: set[str] = set()
         self.drop_after_data = 0
         self.dropped: list[EmailMessage] = []
+        self.on_data: Callable[[EmailMessage], None] | None = None
+        self.on_accepted: Callable[[EmailMessage], None] | None = None
 
     async def handle_RCPT(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -244,6 +346,8 @@ class _Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.on_data is not None:
+            self.on_data(BytesParser(policy=policy.default).parsebytes(envelope.content))
         if self.refuse:
             return "451 4.3.0 Service temporairement indisponible"
         if self.max_size is not None and len(envelope.content) > self.max_size:
@@ -256,6 +360,8 @@ class _Inbox:
             server.transport.abort()
             return "421 4.4.2 connexion perdue"  # never reaches the client
         self.messages.append(message)
+        if self.on_accepted is not None:
+            self.on_accepted(message)
         return "250 OK"
 
 
@@ -420,17 +526,22 @@ class Result:
     err: str
 
 
-def run_veille(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
-) -> Result:
-    """Run the CLI in a child process, as cron or a user would."""
+def child_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a child ``veille``: ours without VEILLE_*, warnings as errors."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("VEILLE_")}
     environment["PYTHONWARNINGS"] = "error"
     environment.update(env or {})
+    return environment
+
+
+def run_veille(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> Result:
+    """Run the CLI in a child process (``python -m veille``), as cron or a user would."""
     done = subprocess.run(
         [sys.executable, "-m", "veille", *args],
         cwd=cwd,
-        env=environment,
+        env=child_environment(env),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -439,9 +550,97 @@ def run_veille(
     return Result(done.returncode, done.stdout, done.stderr)
 
 
-@pytest.fixture
-def veille(workspace: Workspace) -> Callable[..., Result]:
-    def run(*args: str, **kwargs: Any) -> Result:
-        return run_veille("--config", str(workspace.config), *args, cwd=workspace.path, **kwargs)
+def start_veille(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, **popen: Any
+) -> subprocess.Popen[Any]:
+    """Start the CLI in a child process and return at once (crash, lock, signal, daemon)."""
+    options = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "text": True, **popen}
+    return subprocess.Popen(
+        [sys.executable, "-m", "veille", *args], cwd=cwd, env=child_environment(env), **options
+    )
 
-    return run
+
+def call_veille(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Result:
+    """Run the CLI in this process: ``veille.cli.main(argv)`` in ``cwd``, with the
+    environment a child would get, stdout and stderr captured (bytes written to
+    ``sys.stdout.buffer`` kept exact, no newline translation). What ``main`` sets up
+    for a whole process is undone afterwards: the root logger, and the exit hooks it
+    registers (engines disposed, as at a process's exit). A bug raises here, with its
+    traceback, instead of ending a child with status 1."""
+    from veille.cli import main
+
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="", write_through=True)
+    err = io.TextIOWrapper(
+        io.BytesIO(), encoding="utf-8", errors="backslashreplace", newline="", write_through=True
+    )
+    root, smtp_log = logging.getLogger(), logging.getLogger("mail.log")
+    saved = root.handlers[:], root.level, smtp_log.level
+    at_exit: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
+
+    def register(function: Callable[..., Any], *a: Any, **kw: Any) -> Callable[..., Any]:
+        at_exit.append((function, a, kw))
+        return function
+
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name in [k for k in os.environ if k.startswith("VEILLE_")]:
+                patch.delenv(name)
+            for name, value in (env or {}).items():
+                patch.setenv(name, value)
+            patch.chdir(cwd)
+            patch.setattr(sys, "stdout", out)
+            patch.setattr(sys, "stderr", err)
+            patch.setattr(atexit, "register", register)
+            smtp_log.setLevel(logging.WARNING)  # the test's SMTP server logs in this process
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse: --help, --version, a bad command line
+                if isinstance(exc.code, str):
+                    print(exc.code, file=err)
+                code = 1 if isinstance(exc.code, str) else int(exc.code or 0)
+    finally:
+        handlers, root_level, smtp_level = saved
+        root.handlers[:] = handlers
+        root.setLevel(root_level)
+        smtp_log.setLevel(smtp_level)
+        for function, a, kw in reversed(at_exit):
+            function(*a, **kw)
+    return Result(code, _text(out), _text(err))
+
+
+def _text(stream: io.TextIOWrapper) -> str:
+    stream.flush()
+    buffer = stream.buffer
+    assert isinstance(buffer, io.BytesIO)
+    return buffer.getvalue().decode("utf-8", errors="backslashreplace")
+
+
+class Veille:
+    """The CLI on one workspace (``--config`` given): ``veille("run")`` runs it in this
+    process; ``veille.subprocess("run")`` in a child process, only where a crash, a
+    lock between processes, a signal or the daemon is the point; ``veille.start(...)``
+    starts a child and returns its ``Popen``."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def _argv(self, args: tuple[str, ...]) -> tuple[str, ...]:
+        return ("--config", str(self.workspace.config), *args)
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None) -> Result:
+        return call_veille(*self._argv(args), cwd=self.workspace.path, env=env)
+
+    def subprocess(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+    ) -> Result:
+        return run_veille(*self._argv(args), cwd=self.workspace.path, env=env, timeout=timeout)
+
+    def start(
+        self, *args: str, env: dict[str, str] | None = None, **popen: Any
+    ) -> subprocess.Popen[Any]:
+        return start_veille(*self._argv(args), cwd=self.workspace.path, env=env, **popen)
+
+
+@pytest.fixture
+def veille(workspace: Workspace) -> Veille:
+    return Veille(workspace)

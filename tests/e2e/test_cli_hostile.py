@@ -2,7 +2,8 @@
 spreadsheets that run formulas, a store that cannot be used, a second daemon, a pipe
 closed early; and what it says about outlets, rejected items and sources that wait.
 
-In process (``main([...])`` with capsys), except where a pipe or the daemon is the point.
+In process (``main([...])`` with capsys), except where a pipe, a lock between processes or
+the daemon is the point.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ import pytest
 from sqlalchemy import text, update
 
 from storage.models import SourceRow
-from tests.conftest import FeedServer, Workspace, free_port, run_veille
+from tests.conftest import (
+    FeedServer,
+    Workspace,
+    child_environment,
+    free_port,
+    run_veille,
+    start_veille,
+)
 from veille.cli import EXIT_STORAGE, EXIT_USAGE, configure_logging, main
 
 ZONE = ZoneInfo("America/Montreal")
@@ -452,14 +460,8 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
 def first_daemon(feed_server: FeedServer, workspace: Workspace) -> Iterator[subprocess.Popen[str]]:
     feed_server.add_file("/express.xml", "express.xml")
     workspace.write([{"name": "J", "type": "feed", "url": feed_server.url("/express.xml")}])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VEILLE_")}
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "veille", "--config", str(workspace.config), "daemon"],
-        cwd=workspace.path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    daemon = start_veille(
+        "--config", str(workspace.config), "daemon", cwd=workspace.path, stderr=subprocess.PIPE
     )
     assert daemon.stderr is not None
     lines, reader = _lines_of(daemon.stderr)
@@ -493,14 +495,14 @@ def test_a_second_daemon_on_the_same_store_refuses_to_start(
 
 
 def _read_one_line_then_close(workspace: Workspace, *args: str) -> tuple[str, int, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VEILLE_")}
-    env["PYTHONWARNINGS"] = "error"
-    writer = subprocess.Popen(
-        [sys.executable, "-m", "veille", "--config", str(workspace.config), *args],
+    writer = start_veille(
+        "--config",
+        str(workspace.config),
+        *args,
         cwd=workspace.path,
-        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        text=False,
     )
     assert writer.stdout is not None and writer.stderr is not None
     with writer.stderr:
@@ -550,12 +552,11 @@ def test_a_short_output_into_a_pipe_already_closed_exits_0_without_traceback(
     """Short output stays in Python's buffer until exit: the closed pipe shows then."""
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before veille writes anything
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VEILLE_")}
     try:
         done = subprocess.run(
             [sys.executable, "-m", "veille", "--config", str(journal.config), "mentions"],
             cwd=journal.path,
-            env=env,
+            env=child_environment(),
             stdout=write_end,
             stderr=subprocess.PIPE,
             text=True,

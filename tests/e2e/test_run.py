@@ -1,16 +1,17 @@
-"""End to end: `veille run` as cron would start it, against real local servers."""
+"""End to end: `veille run` as cron would start it, against real local servers; in
+process, but for overlapping runs (a lock between processes is the point)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import text
 
-from tests.conftest import FeedServer, SmtpServer, Workspace, free_port, run_veille
+from tests.conftest import FeedServer, SmtpServer, Veille, Workspace, call_veille, free_port
 
 ETAG = '"v1"'
 LAST_MODIFIED = "Fri, 27 Nov 2026 20:00:00 GMT"
@@ -166,24 +167,24 @@ def test_smtp_server_unreachable_keeps_mentions_for_next_run(
 
 
 def test_three_overlapping_runs_send_one_digest_and_store_no_duplicate(
-    feed_server: FeedServer, smtp_server: SmtpServer, workspace: Workspace
+    feed_server: FeedServer, smtp_server: SmtpServer, workspace: Workspace, veille: Veille
 ) -> None:
     sources = _standard_sources(feed_server)
-    feed_server.routes["/express.xml"].delay = 2.0  # the first run holds the lock meanwhile
+    held = feed_server.hold("/express.xml", after=100)  # the first run holds the lock meanwhile
     workspace.write(sources, smtp=smtp_server)
-    command = [sys.executable, "-m", "veille", "--config", str(workspace.config), "run"]
-    runs = [
-        subprocess.Popen(
-            command, cwd=workspace.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for _ in range(3)
-    ]
-    results = [run.communicate(timeout=60) for run in runs]
+    first = veille.start("run", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert held.reached.wait(30), "the first run never reached the journal"
+        # two more runs while the first one, another process, is in the middle of its cycle
+        others = [veille("run"), veille("run")]
+    finally:
+        held.release()
+    out, err = first.communicate(timeout=60)
 
-    assert [run.returncode for run in runs] == [0, 0, 0], results
-    # on a loaded machine a late starter may come after the first run ended: it then
-    # finds nothing due and the digest sent, which is just as correct
-    assert sum("Une autre exécution" in out for out, _ in results) >= 1
+    assert first.returncode == 0, err
+    assert [run.code for run in others] == [0, 0], others
+    assert all("Une autre exécution" in run.out for run in others)
+    assert "Une autre exécution" not in out
     assert len(smtp_server.digests()) == 1
     assert len(feed_server.hits_for("/express.xml")) == 1
     with workspace.connect() as db:
@@ -323,8 +324,8 @@ def test_digest_dry_run_marks_nothing(
         assert again.split("Résumé produit")[0] == dry.out.split("Résumé produit")[0]
 
 
-def test_demo_runs_offline_and_says_where_to_look(tmp_path) -> None:
-    result = run_veille("demo", cwd=tmp_path)
+def test_demo_runs_offline_and_says_where_to_look(tmp_path: Path) -> None:
+    result = call_veille("demo", cwd=tmp_path)
 
     assert result.code == 0, result.err
     outbox = tmp_path / "veille-demo" / "outbox"
