@@ -1,7 +1,13 @@
 """Crash safety: `veille run` killed with SIGKILL at many points of a cycle, then
 restarted. Afterwards no mention is lost, none is stored twice, and each one went
 out in exactly one digest — the only copy allowed is a resend of the very same
-digest (same Message-ID) when the kill fell between SMTP acceptance and the mark."""
+digest (same Message-ID) when the kill fell between SMTP acceptance and the mark.
+
+Each kill falls when something observable has happened (the store appears, the
+server received a request, an answer is held mid-transfer, a source's batch is
+committed, the SMTP server has a whole digest), never after a guessed sleep. The
+killed runs are child processes; the runs after them go in process.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,17 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 
-from tests.conftest import FeedServer, SmtpServer, Workspace, run_veille
+import pytest
+from sqlalchemy import inspect, text
+
+from tests.conftest import FeedServer, Hold, SmtpServer, Veille, Workspace
 
 MENTIONS = 40
+FEED_BYTES = 45_000  # roughly, each feed below: a hold at 20 000 bytes is mid-transfer
 
 
 def _big_feed(count: int, mentions: int, tag: str) -> bytes:
@@ -33,16 +43,42 @@ def _big_feed(count: int, mentions: int, tag: str) -> bytes:
     ).encode()
 
 
-def _start(workspace: Workspace) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VEILLE_")}
-    return subprocess.Popen(
-        [sys.executable, "-m", "veille", "--config", str(workspace.config), "run", "--all"],
-        cwd=workspace.path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+def _kill_when(process: subprocess.Popen[str], happened: Callable[[], bool], what: str) -> None:
+    """SIGKILL ``process`` as soon as ``happened()``; fail if it ended before that."""
+    deadline = time.monotonic() + 60
+    while not happened():
+        if process.poll() is not None:
+            pytest.fail(f"the run ended (status {process.returncode}) before: {what}")
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"never happened within 60 s: {what}")
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    assert process.returncode == -signal.SIGKILL, what
+
+
+def _store_exists(workspace: Workspace) -> Callable[[], bool]:
+    """The SQLite file exists, or the PostgreSQL database has a first table."""
+    if workspace.sqlite:
+        return workspace.db.exists
+    return lambda: bool(_tables(workspace))
+
+
+def _tables(workspace: Workspace) -> list[str]:
+    with workspace.connect() as db:
+        return inspect(db).get_table_names()
+
+
+def _last_success(workspace: Workspace, name: str) -> object:
+    """When source ``name`` last committed a batch (None before any)."""
+    if workspace.sqlite and not workspace.db.exists():
+        return None
+    with workspace.connect() as db:
+        if "sources" not in inspect(db).get_table_names():
+            return None
+        query = text("select last_success_at from sources where name = :name")
+        return db.execute(query, {"name": name}).scalar()
 
 
 def _digest_urls(smtp_server: SmtpServer) -> dict[str, list[set[str]]]:
@@ -79,11 +115,10 @@ def _check(workspace: Workspace, smtp_server: SmtpServer) -> None:
     assert set(seen) == urls, "every mention in exactly one digest"
 
 
-def test_kill_at_many_points_loses_nothing_and_sends_nothing_twice(
-    feed_server: FeedServer, smtp_server: SmtpServer, workspace: Workspace
-) -> None:
-    feed_server.add("/a.xml", _big_feed(400, MENTIONS, "a"), delay=0.4)
-    feed_server.add("/b.xml", _big_feed(400, MENTIONS, "b"), delay=0.8)
+def _two_feeds(feed_server: FeedServer, smtp_server: SmtpServer, workspace: Workspace) -> None:
+    feed_server.add("/a.xml", _big_feed(400, MENTIONS, "a"))
+    feed_server.add("/b.xml", _big_feed(400, MENTIONS, "b"))
+    assert len(feed_server.routes["/a.xml"].body) > FEED_BYTES
     workspace.write(
         [
             {"name": "A", "type": "feed", "url": feed_server.url("/a.xml")},
@@ -92,48 +127,86 @@ def test_kill_at_many_points_loses_nothing_and_sends_nothing_twice(
         smtp=smtp_server,
         at="00:00",
     )
-    assert run_veille("--config", str(workspace.config), "check", cwd=workspace.path).code == 0
-    for delay in (0.3, 0.6, 0.9, 1.1, 1.3, 1.5, 1.7, 1.9, 2.2, 2.6, 3.0):
-        process = _start(workspace)
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-    final = run_veille("--config", str(workspace.config), "run", "--all", cwd=workspace.path)
+
+
+def test_kill_at_many_points_loses_nothing_and_sends_nothing_twice(
+    feed_server: FeedServer, smtp_server: SmtpServer, workspace: Workspace, veille: Veille
+) -> None:
+    _two_feeds(feed_server, smtp_server, workspace)
+    assert veille("check").code == 0
+    inbox = smtp_server.inbox
+
+    def kill_point(what: str, happened: Callable[[], bool], *holds: Hold) -> None:
+        process = veille.start("run", "--all")
+        try:
+            _kill_when(process, happened, what)
+        finally:
+            for hold in holds:
+                hold.release()
+
+    # while the store is being created (its file, or its first table, has appeared)
+    kill_point("the store appears", _store_exists(workspace))
+    # collecting: A asked for, nothing of its body received yet
+    hold = feed_server.hold("/a.xml")
+    kill_point("A's answer started", hold.reached.is_set, hold)
+    # collecting: A's answer cut in the middle
+    hold = feed_server.hold("/a.xml", after=20_000)
+    kill_point("A's answer half sent", hold.reached.is_set, hold)
+    # A read whole (its batch being matched and written) while B is cut in the middle
+    answered = len(feed_server.hits_for("/a.xml"))
+    hold = feed_server.hold("/b.xml", after=20_000)
+    kill_point(
+        "A answered, B half sent",
+        lambda: hold.reached.is_set() and len(feed_server.hits_for("/a.xml")) > answered,
+        hold,
+    )
+    # A's batch committed, B still in the middle
+    before = _last_success(workspace, "A")
+    hold = feed_server.hold("/b.xml", after=20_000)
+    kill_point(
+        "A committed, B half sent",
+        lambda: hold.reached.is_set() and _last_success(workspace, "A") != before,
+        hold,
+    )
+    # both read whole: matching, writing, reserving the digest
+    answered = len(feed_server.hits_for("/b.xml"))
+    kill_point("B answered", lambda: len(feed_server.hits_for("/b.xml")) > answered)
+    # the digest whole at the SMTP server, killed before the server answers (it refuses)
+    arrived: list[object] = []
+
+    def refuse_after_kill(message: object) -> None:
+        arrived.append(message)
+        inbox.refuse = True
+
+    inbox.on_data = refuse_after_kill
+    kill_point("the digest reached the SMTP server", lambda: bool(arrived))
+    inbox.on_data, inbox.refuse = None, False
+    assert smtp_server.messages == []
+
+    final = veille("run", "--all")
     assert final.code == 0, final.err
-    flushed = run_veille("--config", str(workspace.config), "digest", cwd=workspace.path)
+    flushed = veille("digest")
     assert flushed.code == 0, flushed.err
     _check(workspace, smtp_server)
 
 
 def test_kill_between_smtp_acceptance_and_the_mark_resends_the_same_digest(
-    feed_server: FeedServer, smtp_server: SmtpServer, workspace: Workspace
+    feed_server: FeedServer, smtp_server: SmtpServer, workspace: Workspace, veille: Veille
 ) -> None:
-    feed_server.add("/a.xml", _big_feed(400, MENTIONS, "a"))
-    feed_server.add("/b.xml", _big_feed(400, MENTIONS, "b"))
-    workspace.write(
-        [
-            {"name": "A", "type": "feed", "url": feed_server.url("/a.xml")},
-            {"name": "B", "type": "feed", "url": feed_server.url("/b.xml")},
-        ],
-        smtp=smtp_server,
-        at="00:00",
-    )
-    process = _start(workspace)
+    _two_feeds(feed_server, smtp_server, workspace)
+    process = veille.start("run", "--all")
     inbox = smtp_server.inbox
-    original = inbox.handle_DATA
 
-    async def accept_then_kill(server, session, envelope):  # type: ignore[no-untyped-def]
-        answer = await original(server, session, envelope)
+    def kill(message: object) -> None:
         os.kill(process.pid, signal.SIGKILL)  # the server has the digest; veille never marks it
-        return answer
 
-    inbox.handle_DATA = accept_then_kill  # type: ignore[method-assign]
+    inbox.on_accepted = kill
     process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL
-    inbox.handle_DATA = original  # type: ignore[method-assign]
+    inbox.on_accepted = None
     assert len(smtp_server.digests()) == 1  # no urgent words here: the first email is the digest
 
-    again = run_veille("--config", str(workspace.config), "run", cwd=workspace.path)
+    again = veille("run")
     assert again.code == 0, again.err
     digests = _digest_urls(smtp_server)
     assert len(digests) == 1  # one Message-ID …

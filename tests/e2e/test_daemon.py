@@ -1,42 +1,26 @@
-"""`veille daemon` as systemd runs it: collects at start, sends a missed digest,
-stops cleanly on SIGTERM and SIGINT within 10 seconds."""
+"""`veille daemon` as systemd runs it, in a child process (signals are the point):
+collects at start, sends a missed digest, stops cleanly on SIGTERM and SIGINT within
+10 seconds. Signals are sent when something observable happened (a digest received,
+a request held mid-answer), never after a guessed sleep."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
+import threading
 import time
 
 import pytest
 
-from tests.conftest import FeedServer, SmtpServer, Workspace
+from tests.conftest import FeedServer, SmtpServer, Veille, Workspace
 
 
-def _wait_for(condition, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
-def _start(workspace: Workspace) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VEILLE_")}
-    return subprocess.Popen(
-        [sys.executable, "-m", "veille", "--config", str(workspace.config), "daemon"],
-        cwd=workspace.path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def _start(veille: Veille) -> subprocess.Popen[str]:
+    return veille.start("daemon", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def test_daemon_first_collects_then_sends_the_missed_digest(
-    feed_server: FeedServer, smtp_server: SmtpServer, workspace: Workspace
+    feed_server: FeedServer, smtp_server: SmtpServer, workspace: Workspace, veille: Veille
 ) -> None:
     feed_server.add_file("/express.xml", "express.xml")
     workspace.write(
@@ -44,10 +28,12 @@ def test_daemon_first_collects_then_sends_the_missed_digest(
         smtp=smtp_server,
         at="00:00",
     )
-    daemon = _start(workspace)
+    received = threading.Event()
+    smtp_server.inbox.on_accepted = lambda message: received.set()
+    daemon = _start(veille)
     try:
         # the digest missed "since 00:00" goes out after a first collection, never before
-        if not _wait_for(lambda: len(smtp_server.digests()) >= 1):
+        if not received.wait(30):
             daemon.kill()
             pytest.fail("no digest at start: " + daemon.communicate()[1][-3000:])
         daemon.send_signal(signal.SIGTERM)
@@ -64,10 +50,15 @@ def test_daemon_first_collects_then_sends_the_missed_digest(
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_daemon_stops_cleanly_in_the_middle_of_a_cycle(
-    feed_server: FeedServer, smtp_server: SmtpServer, workspace: Workspace, stop: int
+    feed_server: FeedServer,
+    smtp_server: SmtpServer,
+    workspace: Workspace,
+    veille: Veille,
+    stop: int,
 ) -> None:
     feed_server.add_file("/express.xml", "express.xml")
-    feed_server.add_file("/slow.xml", "cp1252.xml", delay=15.0)
+    feed_server.add_file("/slow.xml", "cp1252.xml")
+    slow = feed_server.hold("/slow.xml")  # its answer stops after the headers
     workspace.write(
         [
             {
@@ -83,10 +74,10 @@ def test_daemon_stops_cleanly_in_the_middle_of_a_cycle(
     )
     text = workspace.config.read_text(encoding="utf-8").replace("  timeout: 3s", "  timeout: 30s")
     workspace.config.write_text(text, encoding="utf-8")
-    daemon = _start(workspace)
+    daemon = _start(veille)
     try:
-        assert _wait_for(lambda: len(feed_server.hits_for("/express.xml")) == 1)
-        assert _wait_for(lambda: "/slow.xml" in feed_server.started)
+        assert feed_server.wait_answered("/express.xml")
+        assert slow.reached.wait(30)
         # the slow source is now mid-fetch: stop in the middle of the first cycle
         started = time.monotonic()
         daemon.send_signal(stop)
