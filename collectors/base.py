@@ -20,7 +20,6 @@ from veille.config import SourceConfig
 
 if TYPE_CHECKING:
     from collectors.http import HttpClient
-    from veille.config import HttpConfig
 
 OptionsT = TypeVar("OptionsT", bound=SourceConfig)
 
@@ -93,8 +92,8 @@ class BaseCollector(ABC, Generic[OptionsT]):
         return self.options.name
 
     @classmethod
-    def from_config(cls, options: SourceConfig, http: HttpConfig) -> Self:
-        """The collector of one validated source. (``http`` is not used.)"""
+    def from_config(cls, options: SourceConfig) -> Self:
+        """The collector of one validated source."""
         if not isinstance(options, cls.options_model):
             raise TypeError(f"{cls.__name__} needs {cls.options_model.__name__} options")
         return cls(options)  # type: ignore[arg-type]

@@ -79,7 +79,7 @@ def build_app(config: Config) -> App:
         item_matcher=ItemMatcher(build_matcher(config), KeywordSpotter(config.alerts.keywords)),
         notifier=Notifier(config, store, Mailer(config.smtp, config.outbox_dir)),
         client=HttpClient(config.http, robots=robots),
-        collectors={s.name: REGISTRY[s.type].from_config(s, config.http) for s in config.sources},
+        collectors={s.name: REGISTRY[s.type].from_config(s) for s in config.sources},
     )
 
 

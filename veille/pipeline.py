@@ -484,10 +484,14 @@ def run_once(
     only: Collection_[str] | None = None,
 ) -> RunReport:
     """One full cycle (of the sources named in ``only``, if given): collect and store,
-    then send the urgent alerts, the admins' notices and the digest if it is due (a
-    digest a crash left reserved first goes out again). The caller holds the run lock."""
+    then send the urgent alerts, the admins' notices and the digest if it is due. A
+    digest a crash left reserved goes out again first. The caller holds the run lock."""
     prune(config, store, clock())
     errors: list[str] = []
+    try:  # a digest a crash left reserved goes out before a long collection, not after
+        notifier.resume_pending_digests(clock())
+    except DeliveryError as exc:
+        errors.append(f"résumé interrompu non renvoyé : {exc}")
     outcomes, waiting = collect_and_store(
         config,
         client=client,

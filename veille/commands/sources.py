@@ -20,8 +20,9 @@ from veille.commands.console import (
     utc_now,
 )
 from veille.config import Config, SourceConfig
+from veille.digest import is_stale
 from veille.errors import EXIT_OK
-from veille.pipeline import is_stale, next_visit
+from veille.pipeline import next_visit
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
