@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 OptionsT = TypeVar("OptionsT", bound=SourceConfig)
 
+MAX_CURSOR = 2000  # characters of SourceState.cursor
+
 
 @dataclass(frozen=True, slots=True)
 class Item:
@@ -39,14 +41,19 @@ class Item:
     # False when the title is not the story's own (the paragraphs of a page share the
     # page's title): such an item is never merged with another by its title.
     dedup_by_title: bool = True
+    author: str | None = None  # who wrote it (a commenter's display name)
+    reply_to: str | None = None  # the first words of the post a comment answers
 
 
 @dataclass(frozen=True, slots=True)
 class SourceState:
-    """What a collector may remember between visits (conditional GET)."""
+    """What a collector may remember between visits: conditional GET validators, and
+    ``cursor``, a short text (at most :data:`MAX_CURSOR` characters, JSON by convention)
+    holding where the next visit starts (the newest comment seen on an account)."""
 
     etag: str | None = None
     last_modified: str | None = None
+    cursor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +66,8 @@ class Collection:
     bytes_received: int = 0
     warning: str | None = None  # worked, but something is worth telling the admins
     rejected: tuple[str, ...] = ()  # why each unusable entry was skipped (French)
+    # what the visit cost, in French ("7 requêtes, 7 unités YouTube sur 10 000 par jour")
+    usage: str | None = None
 
 
 class Collector(Protocol):
@@ -83,6 +92,8 @@ class BaseCollector(ABC, Generic[OptionsT]):
     source_type: ClassVar[str]
     options_model: ClassVar[type[SourceConfig]]
     group_label: ClassVar[str]  # French heading of this type's mentions in the digest
+    # True: every item is in scope without the brand matcher (official accounts' comments)
+    always_in_scope: ClassVar[bool] = False
 
     def __init__(self, options: OptionsT):
         self.options = options
