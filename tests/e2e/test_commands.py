@@ -1,17 +1,30 @@
-"""`veille mentions` and SMTP login, as a user runs them."""
+"""`veille mentions` and SMTP login, as a user runs them; the two real ways to start
+the command (the console script and ``python -m veille``)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from tests.conftest import FeedServer, SmtpServer, Workspace, _Inbox, free_port
+from tests.conftest import (
+    FeedServer,
+    SmtpServer,
+    Workspace,
+    _Inbox,
+    child_environment,
+    free_port,
+    run_veille,
+)
+from veille import __version__
 
 
 @pytest.fixture
@@ -110,3 +123,24 @@ def test_smtp_login_uses_the_password_from_the_environment(
         assert "s3cret" not in right.err + right.out
     finally:
         controller.stop()
+
+
+def test_the_console_script_and_python_m_veille_start_main(tmp_path: Path) -> None:
+    """In child processes, the only CLI tests here that are: the ``veille`` script pip
+    installs beside this Python, and ``python -m veille``, each with its exit status."""
+    script = Path(sys.executable).parent / "veille"
+    if not script.exists():
+        pytest.skip(f"no console script beside {sys.executable} (veille not installed there)")
+    done = subprocess.run(
+        [str(script), "--version"],
+        cwd=tmp_path,
+        env=child_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, f"veille {__version__}"), done.stderr
+    missing = run_veille("--config", str(tmp_path / "absent.yaml"), "check", cwd=tmp_path)
+    assert missing.code == 2, missing.err
+    assert "Traceback" not in missing.err and "absent.yaml" in missing.err
