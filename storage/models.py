@@ -64,6 +64,7 @@ class SourceRow(Base):
     first_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     items_rejected: Mapped[int | None] = mapped_column(Integer, default=0)  # bad items skipped
     last_rejection: Mapped[str | None] = mapped_column(Text)  # why the last one was
+    cursor: Mapped[str | None] = mapped_column(Text)  # where an account's next visit resumes
 
 
 class ItemRow(Base):
@@ -83,6 +84,8 @@ class ItemRow(Base):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     title_key: Mapped[str | None] = mapped_column(String(500), index=True)
     outlet: Mapped[str | None] = mapped_column(String(300))  # the publisher, when known
+    author: Mapped[str | None] = mapped_column(String(300))  # who wrote a comment
+    reply_to: Mapped[str | None] = mapped_column(Text)  # first words of the post it answers
 
 
 class DigestRow(Base):
@@ -127,6 +130,14 @@ class MentionRow(Base):
     digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id"), index=True)
     outlet: Mapped[str | None] = mapped_column(String(300))  # "Le Nouvelliste", not the engine
     urgent_keyword: Mapped[str | None] = mapped_column(String(200))  # the alert word found
+    author: Mapped[str | None] = mapped_column(String(300))  # who wrote a comment
+    reply_to: Mapped[str | None] = mapped_column(Text)  # first words of the post it answers
+    # the propos detector's verdict: category (insulte, menace…), severity 1-3, the
+    # words that triggered it (", "-joined) and the French reason
+    propos: Mapped[str | None] = mapped_column(String(20))
+    propos_severity: Mapped[int | None] = mapped_column(Integer)
+    propos_words: Mapped[str | None] = mapped_column(Text)
+    propos_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class SightingRow(Base):
@@ -151,3 +162,19 @@ class RobotsRow(Base):
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text, default="")
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ModerationRow(Base):
+    """One moderation request on a comment (``veille masquer``): who asked, when, and
+    what the platform answered. Appended, never changed."""
+
+    __tablename__ = "moderations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), index=True)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    platform: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40))  # "masquer"
+    done: Mapped[bool] = mapped_column(Boolean)  # the platform did it
+    answer: Mapped[str] = mapped_column(Text)  # its answer, in French

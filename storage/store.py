@@ -15,12 +15,41 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import DigestRow, ItemRow, MentionRow, RobotsRow, SightingRow, SourceRow
+from storage.models import (
+    DigestRow,
+    ItemRow,
+    MentionRow,
+    ModerationRow,
+    RobotsRow,
+    SightingRow,
+    SourceRow,
+)
 from storage.problems import storage_problem
 from veille.errors import StorageError
 from veille.statuses import STATUS_EXCLUDED, STATUS_NEW
 
 TITLE_WINDOW = timedelta(hours=72)  # same normalised title within it: the same story
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A mention that is a comment on an official account, as moderation needs it."""
+
+    mention_id: int
+    source: str
+    source_type: str
+    url: str
+    platform_id: str | None  # the platform's id of the comment (the item's guid)
+
+
+@dataclass(frozen=True, slots=True)
+class Moderation:
+    requested_by: str
+    requested_at: datetime
+    platform: str
+    action: str
+    done: bool
+    answer: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +95,7 @@ class SourceRecord:
     first_success_at: datetime | None = None
     items_rejected: int = 0  # bad items skipped (cumulative)
     last_rejection: str | None = None  # why the last one was
+    cursor: str | None = None  # where an account's next visit resumes
 
     @property
     def failing(self) -> bool:
@@ -94,6 +124,12 @@ class MentionRecord:
     also_seen: tuple[str, ...] = ()
     outlet: str | None = None  # the publisher ("Le Nouvelliste"), when known
     urgent_keyword: str | None = None  # the alert keyword that made it urgent
+    author: str | None = None  # who wrote a comment (official accounts)
+    reply_to: str | None = None  # the first words of the post a comment answers
+    propos: str | None = None  # the propos detector's category (insulte, menace…)
+    propos_severity: int | None = None
+    propos_words: tuple[str, ...] = ()
+    propos_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +145,8 @@ class NewItem:
     mention: NewMention | None = None
     title_key: str | None = None
     outlet: str | None = None
+    author: str | None = None
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +159,10 @@ class NewMention:
     highlight_end: int
     urgent: bool
     urgent_keyword: str | None = None
+    propos: str | None = None  # category of injurious content, when the detector found one
+    propos_severity: int | None = None
+    propos_words: tuple[str, ...] = ()
+    propos_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +176,8 @@ class StoredItem:
     text: str | None
     published_at: datetime | None
     outlet: str | None = None
+    author: str | None = None
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +210,7 @@ def _source_record(row: SourceRow) -> SourceRecord:
         first_success_at=row.first_success_at,
         items_rejected=row.items_rejected or 0,
         last_rejection=row.last_rejection,
+        cursor=row.cursor,
     )
 
 
@@ -191,6 +236,12 @@ def _mention_record(row: MentionRow, also_seen: Sequence[str] = ()) -> MentionRe
         also_seen=tuple(also_seen),
         outlet=row.outlet,
         urgent_keyword=row.urgent_keyword,
+        author=row.author,
+        reply_to=row.reply_to,
+        propos=row.propos,
+        propos_severity=row.propos_severity,
+        propos_words=tuple(row.propos_words.split(", ")) if row.propos_words else (),
+        propos_reason=row.propos_reason,
     )
 
 
@@ -205,6 +256,8 @@ def _mention_row(
     published_at: datetime | None,
     outlet: str | None,
     now: datetime,
+    author: str | None = None,
+    reply_to: str | None = None,
 ) -> MentionRow:
     return MentionRow(
         item_id=item_id,
@@ -224,6 +277,12 @@ def _mention_row(
         urgent=mention.urgent,
         urgent_keyword=mention.urgent_keyword,
         outlet=outlet,
+        author=author,
+        reply_to=reply_to,
+        propos=mention.propos,
+        propos_severity=mention.propos_severity,
+        propos_words=", ".join(mention.propos_words) or None,
+        propos_reason=mention.propos_reason,
     )
 
 
@@ -335,6 +394,7 @@ class MentionStore:
         etag: str | None,
         last_modified: str | None,
         now: datetime,
+        cursor: str | None = None,
         seen_again: Sequence[tuple[str, str]] = (),
         warning: str | None = None,
         rejected: int = 0,
@@ -390,6 +450,8 @@ class MentionStore:
                     seen_at=now,
                     title_key=item.title_key,
                     outlet=item.outlet,
+                    author=item.author,
+                    reply_to=item.reply_to,
                 )
                 session.add(item_row)
                 row.items_seen = (row.items_seen or 0) + 1
@@ -407,6 +469,8 @@ class MentionStore:
                     published_at=item.published_at,
                     outlet=item.outlet,
                     now=now,
+                    author=item.author,
+                    reply_to=item.reply_to,
                 )
                 session.add(mention_row)
                 new_mentions.append(mention_row)
@@ -428,6 +492,8 @@ class MentionStore:
             if etag is not None or last_modified is not None:
                 row.etag = etag
                 row.last_modified = last_modified
+            if cursor is not None:
+                row.cursor = cursor
         return mention_ids
 
     @staticmethod
@@ -465,6 +531,7 @@ class MentionStore:
         since: datetime | None = None,
         status: str | None = None,
         ids: Sequence[int] | None = None,
+        source_type: str | None = None,
     ) -> list[MentionRecord]:
         with self._read() as session:
             query = select(MentionRow).order_by(MentionRow.found_at.desc(), MentionRow.id.desc())
@@ -472,6 +539,8 @@ class MentionStore:
                 query = query.where(MentionRow.found_at >= since)
             if status is not None:
                 query = query.where(MentionRow.status == status)
+            if source_type is not None:
+                query = query.where(MentionRow.source_type == source_type)
             if ids is not None:
                 query = query.where(MentionRow.id.in_(list(ids)))
             return self._with_sightings(session, list(session.scalars(query)))
@@ -520,6 +589,57 @@ class MentionStore:
                 )
                 or 0,
             }
+
+    # --- moderation of official-account comments ------------------------------------
+
+    def comment_of(self, mention_id: int) -> Comment | None:
+        """The platform's id of a mention's comment and where it was found, or None."""
+        with self._read() as session:
+            found = session.execute(
+                select(MentionRow.source, MentionRow.source_type, MentionRow.url, ItemRow.guid)
+                .join(ItemRow, ItemRow.id == MentionRow.item_id)
+                .where(MentionRow.id == mention_id)
+            ).first()
+            if found is None:
+                return None
+            return Comment(mention_id, found.source, found.source_type, found.url, found.guid)
+
+    def record_moderation(
+        self,
+        mention_id: int,
+        *,
+        requested_by: str,
+        now: datetime,
+        platform: str,
+        action: str,
+        done: bool,
+        answer: str,
+    ) -> None:
+        """Append what was asked of a platform and what it answered (never changed)."""
+        with self._write() as session:
+            session.add(
+                ModerationRow(
+                    mention_id=mention_id,
+                    requested_by=requested_by,
+                    requested_at=now,
+                    platform=platform,
+                    action=action,
+                    done=done,
+                    answer=answer,
+                )
+            )
+
+    def moderations(self, mention_id: int) -> list[Moderation]:
+        with self._read() as session:
+            rows = session.scalars(
+                select(ModerationRow)
+                .where(ModerationRow.mention_id == mention_id)
+                .order_by(ModerationRow.id)
+            )
+            return [
+                Moderation(r.requested_by, r.requested_at, r.platform, r.action, r.done, r.answer)
+                for r in rows
+            ]
 
     # --- robots.txt cache ---------------------------------------------------------
 
@@ -584,7 +704,17 @@ class MentionStore:
                 if since is not None:
                     query = query.where(ItemRow.seen_at >= since)
                 rows = [
-                    StoredItem(r.id, r.source, r.url, r.title, r.text, r.published_at, r.outlet)
+                    StoredItem(
+                        r.id,
+                        r.source,
+                        r.url,
+                        r.title,
+                        r.text,
+                        r.published_at,
+                        r.outlet,
+                        r.author,
+                        r.reply_to,
+                    )
                     for r in session.scalars(query)
                 ]
             if not rows:
@@ -625,6 +755,8 @@ class MentionStore:
                             published_at=item.published_at,
                             outlet=item.outlet,
                             now=now,
+                            author=item.author,
+                            reply_to=item.reply_to,
                         )
                     )
                     created += 1

@@ -65,6 +65,14 @@ def alert_keyword(mention: MentionRecord, spotter: KeywordSpotter | None = None)
     return spotter.find(f"{mention.title} — {mention.snippet}")
 
 
+PROPOS_LABELS = {"vie_privee": "vie privée"}  # the category names as a person writes them
+
+
+def propos_label(category: str) -> str:
+    """« insulte », « menace », « vie privée »…"""
+    return PROPOS_LABELS.get(category, category)
+
+
 def alert_subject(heading: str, where: str, keyword: str | None) -> str:
     """« URGENT — « plainte » : <titre> (<média>) », at most SUBJECT_LENGTH characters."""
     where = clip(one_line(where), 60)
@@ -87,7 +95,14 @@ def build_alert(
     """
     keyword = alert_keyword(mention, spotter)
     entry = entry_of(mention, zone, keyword=keyword)
-    subject = alert_subject(entry.title, mention.outlet or mention.source, keyword)
+    where = mention.outlet or mention.source
+    if mention.propos and keyword is None:  # flagged by the propos detector
+        subject = clip(
+            one_line(f"Propos à vérifier sur {where} — {propos_label(mention.propos)}"),
+            SUBJECT_LENGTH,
+        )
+    else:
+        subject = alert_subject(entry.title, where, keyword)
     context = {"e": entry, "brand": brand, "of_brand": of_brand(one_line(brand))}
     return Notice(subject, render("alert.txt.j2", **context), render("alert.html.j2", **context))
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -112,6 +112,21 @@ class BrandConfig(_Section):
 
 class AlertsConfig(_Section):
     keywords: tuple[str, ...] = ()
+
+
+ProposCategoryName = Literal["insulte", "diffamation", "menace", "haine", "vie_privee"]
+
+
+class ProposConfig(_Section):
+    """The propos detector (injurious comments): from which severity a comment or a
+    mention is urgent (insulte 1; diffamation, haine, vie privée 2; menace 3), words
+    a team adds per category or never wants counted, and the institution's own public
+    phone numbers and addresses (never "private information")."""
+
+    alert_at: int = Field(default=1, ge=1, le=3)
+    extra_words: dict[ProposCategoryName, tuple[str, ...]] = {}
+    ignore_words: tuple[str, ...] = ()
+    public_contacts: tuple[str, ...] = ()
 
 
 class DigestConfig(_Section):
@@ -251,6 +266,7 @@ class SourceConfig(BaseModel):
 class _Document(_Section):
     brand: BrandConfig
     alerts: AlertsConfig = AlertsConfig()
+    propos: ProposConfig = ProposConfig()
     sources: tuple[dict[str, Any], ...] = Field(min_length=1)
     digest: DigestConfig
     smtp: SmtpConfig | None = None
@@ -273,6 +289,7 @@ class Config:
     http: HttpConfig
     outbox_dir: Path
     evidence_dir: Path  # storage.evidence_dir, resolved: evidence for the démarches
+    propos: ProposConfig = ProposConfig()
 
     @property
     def enabled_sources(self) -> tuple[SourceConfig, ...]:
@@ -728,7 +745,8 @@ def _describe(error: Mapping[str, Any], known: Sequence[str] = ()) -> str:
     if kind in ("too_short", "string_too_short"):
         return "ne doit pas être vide"
     if kind == "literal_error":
-        return f"valeur invalide (attendu : {ctx.get('expected')})"
+        expected = str(ctx.get("expected", "")).replace("' or '", "' ou '")
+        return f"valeur invalide (attendu : {expected})"
     return _MESSAGES.get(kind, str(error["msg"]))
 
 
@@ -847,4 +865,5 @@ def load_config(path: Path, *, source_types: Mapping[str, type[SourceConfig]]) -
         http=document.http,
         outbox_dir=(base / document.outbox),
         evidence_dir=evidence_dir,
+        propos=document.propos,
     )

@@ -32,6 +32,7 @@ from veille.rendering import LOCALE, number, render
 from veille.sanitize import clean_text, one_line, safe_link
 
 GROUP_ORDER = ("feed", "search", "page")
+ACCOUNT = "account"  # comments on the official accounts: counted per account, flagged listed
 LIST_LIMIT = 200  # mentions listed in one digest; the others are counted
 HEADING_LENGTH = 80  # a heading made from a snippet stops at the word before this
 NO_HEADING = "Mention sans titre"
@@ -64,6 +65,9 @@ class Entry:
     also: str = ""  # "aussi vu sur" these other sources
     href: str | None = None
     keyword: str = ""  # the alert keyword, when known
+    author: str = ""  # who wrote a comment (official accounts)
+    reply_to: str = ""  # the first words of the post it answers
+    propos: str = ""  # why the propos detector flagged it (French), when it did
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,26 @@ class Tally:
 
     label: str
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTally:
+    """New comments on one official account, and how many the detector flagged."""
+
+    name: str
+    count: int
+    flagged: int
+
+
+@dataclass(frozen=True, slots=True)
+class Accounts:
+    """The « Sur nos comptes officiels » part: a count per account, the flagged comments
+    listed (the urgent ones are already first in the digest), the others counted only."""
+
+    label: str
+    tallies: tuple[AccountTally, ...]
+    entries: tuple[Entry, ...]
+    total: int  # new comments, flagged or not
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +208,9 @@ def entry_of(mention: MentionRecord, zone: ZoneInfo, *, keyword: str | None = No
         also=", ".join(one_line(s) for s in mention.also_seen if s != mention.source),
         href=safe_link(mention.url),
         keyword=one_line(keyword or mention.urgent_keyword or ""),
+        author=clip(one_line(mention.author or ""), 80),
+        reply_to=clip(one_line(mention.reply_to or ""), 80),
+        propos=one_line(mention.propos_reason or ""),
     )
 
 
@@ -223,6 +250,15 @@ def is_stale(source: SourceConfig, record: SourceRecord | None, now: datetime) -
         return False
     last = record.last_new_item_at or record.first_success_at
     return last is not None and now - last > source.stale_after
+
+
+def _account_tallies(comments: Sequence[MentionRecord]) -> tuple[AccountTally, ...]:
+    counts: dict[str, list[int]] = {}
+    for comment in comments:
+        tally = counts.setdefault(one_line(comment.source), [0, 0])
+        tally[0] += 1
+        tally[1] += comment.propos is not None
+    return tuple(AccountTally(name, n, flagged) for name, (n, flagged) in sorted(counts.items()))
 
 
 def _works(source: SourceRecord) -> bool:
@@ -268,11 +304,13 @@ def build_digest(
     if part is not None and not 1 <= part[0] <= part[1]:
         raise ValueError(f"bad part {part!r}")
     ordered = _newest_first(mentions)
+    comments = [m for m in ordered if m.source_type == ACCOUNT]
+    quiet = {m.id for m in comments if not m.urgent and m.propos is None}  # counted only
     kinds = list(GROUP_ORDER) + sorted({m.source_type for m in ordered} - set(GROUP_ORDER))
     urgent_all = [m for m in ordered if m.urgent]
     by_kind: dict[str, list[MentionRecord]] = {kind: [] for kind in kinds}
     for mention in ordered:
-        if not mention.urgent:
+        if not mention.urgent and mention.id not in quiet:
             by_kind[mention.source_type].append(mention)
     room = list_limit
     urgent = tuple(entry_of(m, zone) for m in urgent_all[:room])
@@ -280,18 +318,31 @@ def build_digest(
     groups = []
     tallies = [Tally("Urgentes", len(urgent_all))] if urgent_all else []
     listed_ids = {m.id for m in urgent_all[: len(urgent)]}
+    accounts = None
     for kind in kinds:
         members = by_kind[kind]
+        label = one_line(group_label(kind))
+        if kind == ACCOUNT and comments:
+            tallies.append(Tally(label, len(comments)))
+            shown = members[: max(room, 0)]
+            room -= len(shown)
+            listed_ids.update(m.id for m in shown)
+            accounts = Accounts(
+                label,
+                _account_tallies(comments),
+                tuple(entry_of(m, zone) for m in shown),
+                len(comments),
+            )
+            continue
         if not members:
             continue
-        label = one_line(group_label(kind))
         tallies.append(Tally(label, len(members)))
         shown = members[: max(room, 0)]
         room -= len(shown)
         listed_ids.update(m.id for m in shown)
         if shown:
             groups.append(Group(label, tuple(entry_of(m, zone) for m in shown), len(members)))
-    omitted = [m for m in ordered if m.id not in listed_ids]
+    omitted = [m for m in ordered if m.id not in listed_ids and m.id not in quiet]
     since = min(m.found_at for m in omitted).astimezone(zone).date() if omitted else None
     failing = _failing(sources, now)
     sources_ok = sum(1 for s in sources if _works(s))
@@ -307,6 +358,7 @@ def build_digest(
         "tallies": tuple(tallies),
         "urgent": urgent,
         "groups": tuple(groups),
+        "accounts": accounts,
         "failing": failing,
         "blind": blind,
         "sources_total": len(sources),

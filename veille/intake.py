@@ -95,6 +95,8 @@ def clean_item(item: Item, now: datetime) -> tuple[str, Item]:
         published_at=clean_time(item.published_at, now),
         outlet=outlet,
         key=key,
+        author=_clip(one_line(_as_text(item.author)), MAX_OUTLET) or None,
+        reply_to=_clip(one_line(_as_text(item.reply_to)), MAX_TITLE) or None,
     )
     return key, cleaned
 

@@ -22,14 +22,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
+from collectors import REGISTRY
 from collectors.base import Collection, Collector, Item, SourceState
 from collectors.http import HttpClient
 from collectors.response import MAX_BACKOFF
-from matchers.base import Matcher, snippet_around
+from matchers.base import Matcher, Span, snippet_around
 from matchers.normalize import quick_fold
 from storage.store import MentionStore, NewItem, NewMention, SourceRecord
 from veille.alerts import KeywordSpotter
@@ -200,37 +202,92 @@ def matched_text(title: str, body: str | None) -> str:
     return f"{title} — {body}"
 
 
-class ItemMatcher:
-    """Matches items and turns hits into stored mentions (snippet, urgency)."""
+class ProposVerdict(Protocol):
+    """What the pipeline reads of the propos detector's verdict (matchers.propos)."""
 
-    def __init__(self, matcher: Matcher, spotter: KeywordSpotter):
+    @property
+    def category(self) -> str | None: ...
+
+    @property
+    def severity(self) -> int: ...
+
+    @property
+    def words(self) -> tuple[str, ...]: ...
+
+    @property
+    def reason(self) -> str | None: ...
+
+
+class ProposJudge(Protocol):
+    def judge(self, text: str) -> ProposVerdict: ...
+
+
+ACCOUNT_RULE = "compte officiel"  # the rule of a comment in scope without naming the brand
+
+
+class ItemMatcher:
+    """Matches items and turns hits into stored mentions (snippet, urgency).
+
+    A mention is an item that names the brand, or any comment of an official
+    account (``in_scope``). The propos detector judges every mention: injurious
+    content at ``alert_at`` or above makes it urgent.
+    """
+
+    def __init__(
+        self,
+        matcher: Matcher,
+        spotter: KeywordSpotter,
+        propos: ProposJudge | None = None,
+        *,
+        alert_at: int = 1,
+    ):
         self.matcher = matcher
         self.spotter = spotter
+        self.propos = propos
+        self.alert_at = alert_at
 
-    def mention_for(self, title: str, body: str | None) -> NewMention | None:
+    def mention_for(
+        self, title: str, body: str | None, *, in_scope: bool = False
+    ) -> NewMention | None:
         """The mention in an item's title and text, or None."""
         text = matched_text(title, body)
         result = self.matcher.match(text)
-        if not result.spans:
+        if not result.spans and not in_scope:
             return None
-        # Prefer a span in the body for the snippet: it gives more context.
-        body_start = len(text) - len(body or "")
-        best = max(result.spans, key=lambda s: (s.score, s.start >= body_start))
+        verdict = self.propos.judge(text) if self.propos is not None else None
+        if verdict is not None and verdict.category is None:
+            verdict = None  # nothing injurious
+        if result.spans:
+            # Prefer a span in the body for the snippet: it gives more context.
+            body_start = len(text) - len(body or "")
+            best = max(result.spans, key=lambda s: (s.score, s.start >= body_start))
+            matched, rule, score = best.text, best.rule, result.score
+        else:  # a comment on an official account: around what the detector saw, if anything
+            word = verdict.words[0] if verdict is not None and verdict.words else ""
+            start = max(text.find(word), 0) if word else 0
+            end = start + len(word) if word and text.find(word) >= 0 else start
+            best = Span(start, end, text[start:end], "", ACCOUNT_RULE, 0)
+            matched, rule, score = "", ACCOUNT_RULE, 0
         snippet = snippet_around(text, best)
         keyword = self.spotter.find(text)
+        flagged = verdict is not None and verdict.severity >= self.alert_at
         return NewMention(
-            matched=best.text,
-            rule=best.rule,
-            score=result.score,
+            matched=matched,
+            rule=rule,
+            score=score,
             snippet=snippet.text,
             highlight_start=snippet.start,
             highlight_end=snippet.end,
-            urgent=keyword is not None,
+            urgent=keyword is not None or flagged,
             urgent_keyword=keyword,
+            propos=verdict.category if verdict is not None else None,
+            propos_severity=verdict.severity if verdict is not None else None,
+            propos_words=verdict.words if verdict is not None else (),
+            propos_reason=verdict.reason if verdict is not None else None,
         )
 
-    def new_item(self, key: str, item: Item) -> NewItem:
-        mention = self.mention_for(item.title, item.text)
+    def new_item(self, key: str, item: Item, *, in_scope: bool = False) -> NewItem:
+        mention = self.mention_for(item.title, item.text, in_scope=in_scope)
         return NewItem(
             key=key,
             url=canonical_url(item.url)
@@ -243,7 +300,15 @@ class ItemMatcher:
             mention=mention,
             title_key=title_key(item.title, item.outlet) if item.dedup_by_title else None,
             outlet=item.outlet,
+            author=item.author,
+            reply_to=item.reply_to,
         )
+
+
+def in_scope(source_type: str) -> bool:
+    """Whether every item of this type of source is a mention (official accounts)."""
+    collector = REGISTRY.get(source_type)
+    return collector is not None and collector.always_in_scope
 
 
 def store_collection(
@@ -283,7 +348,7 @@ def store_collection(
         if key in known:
             continue
         try:
-            new_items.append(item_matcher.new_item(key, item))
+            new_items.append(item_matcher.new_item(key, item, in_scope=in_scope(source.type)))
         except Exception as exc:  # a matcher bug on one text must not lose the others
             log.exception("%s : élément non analysé (%s)", source.name, item.url)
             rejections.add(f"erreur interne à l'analyse ({exc.__class__.__name__})")
@@ -294,6 +359,7 @@ def store_collection(
         source_type=source.type,
         etag=collection.state.etag,
         last_modified=collection.state.last_modified,
+        cursor=collection.state.cursor,
         now=now,
     )
     seen_again = [(key, fresh[key].url) for key in known]
@@ -384,6 +450,7 @@ def collect_and_store(
         state = SourceState(
             etag=record.etag if record else None,
             last_modified=record.last_modified if record else None,
+            cursor=record.cursor if record else None,
         )
         jobs.append((collectors[source.name], state))
 
@@ -445,8 +512,14 @@ def rescan(
     match again become « nouveau » again. One transaction per batch.
     """
     items = created = excluded = restored = 0
+    kinds = {name: record.type for name, record in store.sources().items()}
     for rows in store.stored_items(since=since, batch=batch):
-        verdicts = {row.id: item_matcher.mention_for(row.title, row.text) for row in rows}
+        verdicts = {
+            row.id: item_matcher.mention_for(
+                row.title, row.text, in_scope=in_scope(kinds.get(row.source, ""))
+            )
+            for row in rows
+        }
         outcome = store.apply_rescan(rows, verdicts, now=now)
         items += len(rows)
         created += outcome[0]

@@ -155,10 +155,10 @@ def test_a_bug_on_one_sources_data_is_that_sources_failure(
 
     real = pipeline.ItemMatcher.new_item
 
-    def new_item(self: pipeline.ItemMatcher, key: str, item: object) -> object:
+    def new_item(self: pipeline.ItemMatcher, key: str, item: object, **options: bool) -> object:
         if "piege" in key:
             raise RuntimeError("a bug in the matcher")
-        return real(self, key, item)  # type: ignore[arg-type]
+        return real(self, key, item, **options)  # type: ignore[arg-type]
 
     def save_batch_bug(*args: object, **kwargs: object) -> list[int]:
         raise KeyError("a bug in the store")
