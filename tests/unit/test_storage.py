@@ -42,7 +42,16 @@ def test_migrations_build_exactly_the_models(store_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
     assert sorted(inspect(engine).get_table_names()) == sorted(
-        ["alembic_version", "digests", "items", "mentions", "robots", "sightings", "sources"]
+        [
+            "alembic_version",
+            "digests",
+            "items",
+            "mentions",
+            "moderations",
+            "robots",
+            "sightings",
+            "sources",
+        ]
     )
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
