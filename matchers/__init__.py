@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from matchers.base import Matcher, MatchResult, Span
+from matchers.base import Matcher, MatchResult, Rule, Span
 from matchers.brand import BrandMatcher
 
-__all__ = ["BrandMatcher", "MatchResult", "Matcher", "Span"]
+__all__ = ["BrandMatcher", "MatchResult", "Matcher", "Rule", "Span"]

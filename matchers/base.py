@@ -8,19 +8,33 @@ right characters; each span says which form and which rule fired.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
+
+
+class Rule(StrEnum):
+    """The rule that found a span; :attr:`Span.rule` holds its value (shown to
+    users, stored with each mention)."""
+
+    NAME = "nom"  # kind, optional connectors, place: "Cégep de Drummondville"
+    ENGLISH_ORDER = "ordre anglais"  # "Drummondville CEGEP"
+    COORDINATION = "coordination"  # "les cégeps de Victoriaville et de Drummondville"
+    ALIAS = "alias"
+    HANDLE = "identifiant"  # @cegepdrummond, or a long handle written bare
+    HASHTAG = "mot-clic"  # #cegepdedrummondville
+    DOMAIN = "domaine"  # cegepdrummond.ca, info@cegepdrummond.ca
 
 
 @dataclass(frozen=True, slots=True)
 class Span:
     """One place where the brand is named."""
 
-    start: int
+    start: int  # offsets into the original text
     end: int
     text: str
-    form: str
-    rule: str
-    score: int
+    form: str  # the configured form it reads as
+    rule: str  # the value of a Rule: a plain string
+    score: int  # 50 to 100, lower with typos
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,9 @@ import pytest
 
 from benchmarks.bench_pathological import INPUTS, hostile
 from matchers import BrandMatcher
-from matchers.brand import _merge
 from matchers.normalize import word_edge, word_end, word_start
+from matchers.prefilter import merge_windows
+from matchers.tokens import CUT_WORD
 
 # input: (spans, rule of each, text of each (None: the repeated piece, stripped),
 # what the near miss of explain() says (None: nothing)), on 50 repetitions
@@ -103,9 +104,9 @@ def test_the_quick_look_prunes_nothing_that_matches(matcher: BrandMatcher) -> No
             parts.append(rng.choice(RARE if rng.random() < 0.01 else FRAGMENTS))
             parts.append(rng.choice(SEPARATORS))
         text = "".join(parts)
-        doc = matcher._folded(text)
-        pruned += doc is not None and bool(doc.dead)
-        assert matcher.match(text) == matcher._judge(text, matcher._folded_whole(text)), text
+        doc = matcher.prefilter.look(text)
+        pruned += doc is not None and bool(doc.ruled_out)
+        assert matcher.match(text) == matcher.reference_match(text), text
     assert pruned > 50  # the pruning was at work
 
 
@@ -160,17 +161,15 @@ def test_windows_merge_as_spans_widened_one_by_one() -> None:
         for _ in range(rng.randint(0, 8)):
             at = rng.randrange(len(text))
             spans.append((at - rng.randint(0, 20), at + rng.randint(1, 20)))
-        assert _merge(spans, text) == merged_one_by_one(spans, text), (text, spans)
+        assert merge_windows(spans, text) == merged_one_by_one(spans, text), (text, spans)
 
 
 def test_a_cut_word_before_a_long_run_of_spaces_is_read_at_once() -> None:
     """The pattern of a word cut at a line end is written so that no run of
     spaces can be split two ways: a failing match on a long run is linear."""
-    from matchers.brand import _CUT_WORD
-
     started = time.perf_counter()
-    assert _CUT_WORD.fullmatch("-\n" + " " * 200_000 + ",") is None
+    assert CUT_WORD.fullmatch("-\n" + " " * 200_000 + ",") is None
     assert time.perf_counter() - started < 5
     for sep in ("-\n", "- \n ", "-\n\n", "-\n \n", "- \t\n\t \n  "):
-        assert _CUT_WORD.fullmatch(sep)
-    assert not _CUT_WORD.fullmatch("-\n\n\n") and not _CUT_WORD.fullmatch("- x\n")
+        assert CUT_WORD.fullmatch(sep)
+    assert not CUT_WORD.fullmatch("-\n\n\n") and not CUT_WORD.fullmatch("- x\n")
