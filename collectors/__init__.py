@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from collectors.accounts.collector import AccountCollector
 from collectors.base import BaseCollector, Collection, Collector, Item, SourceState
 from collectors.feed import FeedCollector
 from collectors.page import PageCollector
@@ -20,6 +21,7 @@ REGISTRY: dict[str, type[BaseCollector[Any]]] = {
     FeedCollector.source_type: FeedCollector,
     SearchCollector.source_type: SearchCollector,
     PageCollector.source_type: PageCollector,
+    AccountCollector.source_type: AccountCollector,
 }
 
 
