@@ -47,8 +47,7 @@ class Need(Enum):
     KIND_NEAR = "kind near"  # a word of the place or of an alias near the kind word
 
 
-@dataclass(frozen=True, slots=True)
-class WordsInText:
+class WordsInText(NamedTuple):
     """The words an alias takes exactly: all must be somewhere in the text."""
 
     words: tuple[bytes, ...]

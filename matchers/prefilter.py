@@ -250,8 +250,8 @@ class _QuickLook:
         """
         if _CUT_BYTES.search(aligned):
             return {}  # a word cut at a line end may hide anything
-        # are the words of a check all in the text? looked for once a text
-        present: dict[tuple[bytes, ...], bool] = {}
+        # are the words of a check all in the text?
+        present: dict[Check, bool] = {}
         ruled_out: list[tuple[str, int]] = []  # anchor, where it starts
         alive = False
         count = 0
@@ -282,11 +282,11 @@ class _QuickLook:
                         elif check is _KIND_NEAR:
                             if self._kind_near(aligned, known, mixed, start):
                                 break
-                        else:
-                            assert isinstance(check, WordsInText)
-                            words = present.get(check.words)
+                        else:  # looked for once a text
+                            words = present.get(check)
                             if words is None:
-                                words = present[check.words] = all(
+                                assert isinstance(check, WordsInText)
+                                words = present[check] = all(
                                     w in (loose or aligned) for w in check.words
                                 )
                             if words:

@@ -26,7 +26,7 @@ from typing import NamedTuple
 from matchers.anchors import Anchor, RuleFlag, find_all
 from matchers.base import Rule
 from matchers.forms import CONNECTORS, LIST_WORDS, BrandForms, Phrase, SpelledWord, WordRole
-from matchers.tokens import LIST_SEPARATOR, Tokens, WordHit
+from matchers.tokens import LIST_SEPARATOR, Tokens
 
 _LIST_WINDOW = 14  # tokens a list of names may run over
 # Bound once: naming an enum member costs a lookup, and an operation on an
@@ -202,6 +202,8 @@ class TokenRules:
                 position += 1
             if position >= len(doc.words):
                 return None
+            if doc.words[position] == word:
+                continue  # spelled right (most often): nothing to compare
             hit = doc.word_at(position, word, tolerance)
             if hit is None:
                 return None
@@ -298,16 +300,16 @@ class TokenRules:
                     return None
                 position -= 1  # the optional connector is absent: compare the same token
                 continue
-            hit: WordHit | None
-            if role is _KIND:  # spelled right inside an alias (it is the anchor)
-                hit = WordHit(position, 0) if words[position] in self._kind_forms else None
-            else:
-                hit = doc.word_at(position, word, tolerance)
-            if hit is None:
-                return None
-            position, more = hit
-            edits += more
             first = False
+            if role is _KIND:  # spelled right inside an alias (it is the anchor)
+                if words[position] not in self._kind_forms:
+                    return None
+            elif words[position] != word:  # else spelled right: nothing to compare
+                hit = doc.word_at(position, word, tolerance)
+                if hit is None:
+                    return None
+                position, more = hit
+                edits += more
         return TokenRun(index, position, edits)
 
     def excluded(self, doc: Tokens, found: Sequence[Finding]) -> list[ExcludedRange]:
