@@ -913,3 +913,28 @@ def test_every_platform_is_registered_with_its_display_name() -> None:
         "mastodon": "Mastodon",
         "bluesky": "Bluesky",
     }
+
+
+# --- the demo ---------------------------------------------------------------------------
+
+
+def test_the_demo_serves_a_facebook_page_and_a_mastodon_account_statically() -> None:
+    """``veille demo``'s static server (query strings ignored, no JSON content type)
+    answers the paths the platforms ask for; a second visit finds nothing new."""
+    from veille.demo import serve_demo_data
+
+    with serve_demo_data() as (base, _):
+        page = source("facebook", page_id=PAGE, url=f"{base}/facebook")
+        account = source("mastodon", instance=f"{base}/mastodon", acct="cegepdrummond")
+        comments = collect(page)
+        replies = collect(account)
+        again = (collect(page, comments.state), collect(account, replies.state))
+
+    assert len(comments.items) == 5  # the Page's own reply is not one
+    assert "t'es juste un crisse de cave" in [item.text for item in comments.items]
+    assert {item.reply_to for item in comments.items} == {
+        "Notre nouveau pavillon des sciences ouvre ses portes en janvier ! Merci à toutes…",
+        "Félicitations à nos finissantes et finissants honorés au gala régional !",
+    }
+    assert [item.author for item in replies.items] == ["Marie L.", "Alex Tremblay", "Sam"]
+    assert again[0].items == () and again[1].items == ()
