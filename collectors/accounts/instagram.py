@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from collectors.http import HttpClient
 
 COMMENT_PAGE = 50  # comments asked for per page
-MAX_COMMENT_PAGES = 5  # pages of comments read under one post per visit
+MAX_COMMENT_PAGES = 10  # pages of comments read under one post per visit
 MEDIA_FIELDS = "id,caption,permalink,timestamp,username"
 COMMENT_FIELDS = "id,text,username,timestamp,hidden,replies{id,text,username,timestamp}"
 

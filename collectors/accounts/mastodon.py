@@ -4,8 +4,8 @@ Options: ``instance`` (the account's server, ``https://mastodon.social``) and
 ``acct`` (its name there, ``cegepdrummond``). No token: the public API is read.
 
 A visit finds the account's id (``GET /api/v1/accounts/lookup?acct=…``, once:
-the id is kept in the cursor), its ``posts`` latest posts without replies nor
-boosts (``GET /api/v1/accounts/{id}/statuses?exclude_replies=true``, 40 a
+the cursor keeps it with the instance's address), its ``posts`` latest posts
+without replies nor boosts (``GET /api/v1/accounts/{id}/statuses?exclude_replies=true``, 40 a
 page), then each post's thread (``GET /api/v1/statuses/{id}/context``): every
 reply in its ``descendants``, replies to replies included. Mastodon has no
 ``since`` here: threads are read whole and the cursor's window tells the new
@@ -96,7 +96,8 @@ class Mastodon:
 
     async def read(self, api: Api, account: Account, cursor: Mapping[str, Any]) -> Reading:
         mark = Watermark(cursor)
-        account_id = text_field(cursor.get("i")) or await self._lookup(api, account)
+        known = text_field(cursor.get("i")) if cursor.get("b") == account.base else ""
+        account_id = known or await self._lookup(api, account)
         statuses = await self._statuses(api, account, account_id)
         items: list[Item] = []
         rejected: list[str] = []
@@ -117,7 +118,7 @@ class Mastodon:
                 if item is not None:
                     items.append(item)
         warning = f"{gone} publication(s) disparue(s) pendant la visite" if gone else None
-        cursor_out = {"a": account.id, "i": account_id, **mark.dump()}
+        cursor_out = {"a": account.id, "b": account.base, "i": account_id, **mark.dump()}
         return Reading(tuple(items), cursor_out, warning, tuple(rejected))
 
     async def _lookup(self, api: Api, account: Account) -> str:

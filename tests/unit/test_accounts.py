@@ -938,3 +938,100 @@ def test_the_demo_serves_a_facebook_page_and_a_mastodon_account_statically() -> 
     }
     assert [item.author for item in replies.items] == ["Marie L.", "Alex Tremblay", "Sam"]
     assert again[0].items == () and again[1].items == ()
+
+
+# --- what a visit costs ---------------------------------------------------------------
+
+
+def busy_account(api: ApiServer, platform: str) -> AccountSource:
+    """An account with 25 recent posts and 500 comments (20 under each post; on
+    YouTube 400 threads, 100 of them with one reply, under 25 videos)."""
+    day = datetime(2026, 11, 20, tzinfo=UTC)
+
+    def when(n: int) -> str:
+        return (day - timedelta(minutes=n)).isoformat()
+
+    if platform in ("facebook", "instagram"):
+        edge = "posts" if platform == "facebook" else "media"
+        owner = PAGE if platform == "facebook" else IG_USER
+        posts = [{"id": f"p{i}", "permalink": f"https://i.example/p{i}"} for i in range(25)]
+        api.add(f"/v24.0/{owner}/{edge}", {"data": posts})
+        for i in range(25):
+            comments = [
+                {"id": f"c{i}-{n}", "created_time": when(n), "timestamp": when(n),
+                 "permalink_url": f"https://f.example/c{i}-{n}", "message": "m", "text": "t"}
+                for n in range(20)
+            ]  # fmt: skip
+            api.add(f"/v24.0/p{i}/comments", {"data": comments})
+        if platform == "facebook":
+            return facebook(api)
+        return instagram(api)
+    if platform == "mastodon":
+        api.add("/api/v1/accounts/lookup", {"id": ME})
+        api.add(f"/api/v1/accounts/{ME}/statuses", [{"id": str(i)} for i in range(25)])
+        for i in range(25):
+            replies = [
+                {"id": f"{i}{n:03d}", "created_at": when(n), "url": f"https://m.example/{i}/{n}",
+                 "content": "<p>r</p>", "account": {"id": "9", "display_name": "R"}}
+                for n in range(20)
+            ]  # fmt: skip
+            api.add(f"/api/v1/statuses/{i}/context", {"ancestors": [], "descendants": replies})
+        return mastodon(api)
+    if platform == "bluesky":
+        author = {"handle": HANDLE, "did": DID}
+        posts = [{"post": {"uri": f"at://{DID}/app.bsky.feed.post/p{i}", "author": author}}
+                 for i in range(25)]  # fmt: skip
+        api.add("/xrpc/app.bsky.feed.getAuthorFeed", {"feed": posts})
+        for i in range(25):
+            replies = [
+                {"post": {"uri": f"at://did:plc:r/app.bsky.feed.post/r{i}-{n}",
+                          "author": {"handle": "r.bsky.social", "did": "did:plc:r"},
+                          "record": {"text": "r", "createdAt": when(n)}, "indexedAt": when(n)}}
+                for n in range(20)
+            ]  # fmt: skip
+            api.add("/xrpc/app.bsky.feed.getPostThread", {"thread": {"replies": replies}},
+                    when={"uri": f"at://{DID}/app.bsky.feed.post/p{i}"})  # fmt: skip
+        return bluesky(api)
+    for page in range(4):
+        threads = []
+        for n in range(100):
+            number = page * 100 + n
+            top = {"id": f"t{number}", "snippet": {"videoId": f"v{number % 25}",
+                   "textOriginal": "c", "publishedAt": when(number)}}  # fmt: skip
+            thread: dict[str, Any] = {"snippet": {"topLevelComment": top}}
+            if number % 4 == 0:
+                reply = {"id": f"t{number}.r", "snippet": {"textOriginal": "r",
+                         "publishedAt": when(number)}}  # fmt: skip
+                thread["replies"] = {"comments": [reply]}
+            threads.append(thread)
+        answer: dict[str, Any] = {"items": threads}
+        if page < 3:
+            answer["nextPageToken"] = f"page{page + 1}"
+        query = {"pageToken": f"page{page}"} if page else None
+        api.add("/youtube/v3/commentThreads", answer, when=query)
+    api.add("/youtube/v3/videos", {"items": []})
+    return youtube(api)
+
+
+@pytest.mark.parametrize(
+    ("platform", "first", "again"),
+    [
+        ("facebook", "26 requêtes à la Graph API de Facebook", "26 requêtes"),
+        ("instagram", "26 requêtes à la Graph API de Instagram", "26 requêtes"),
+        ("youtube", "5 requêtes, 5 unités YouTube sur 10 000 par jour (à ce rythme, environ "
+         "120 par jour)", "1 requête, 1 unité YouTube"),
+        ("mastodon", "27 requêtes (limite de l'instance : 300 par 5 min)", "26 requêtes"),
+        ("bluesky", "26 requêtes (limite : 3 000 par 5 min par adresse)", "26 requêtes"),
+    ],
+)  # fmt: skip
+def test_cost_of_a_visit_to_an_account_with_25_posts_and_500_comments(
+    api: ApiServer, secrets: None, platform: str, first: str, again: str
+) -> None:
+    options = busy_account(api, platform)
+
+    visit = collect(options)
+    second = collect(options, visit.state)
+
+    assert len(visit.items) == 500
+    assert visit.usage == first
+    assert second.items == () and second.usage is not None and second.usage.startswith(again)
