@@ -98,7 +98,10 @@ def check(label: str, response: Response, api: Api) -> None:
     """Stop the visit on an error answer, or when Meta says a limit is nearly used up."""
     if response.status >= 400:
         raise graph_error(
-            label, response, every=api.account.every, token_env=api.account.secret_env
+            label,
+            response,
+            every=api.account.every,
+            secret=_secret("token_env", api.account.secret_env),
         )
     peak = usage(response.headers)
     if peak is None:
@@ -114,14 +117,13 @@ def check(label: str, response: Response, api: Api) -> None:
         )
 
 
-def graph_error(
-    label: str, response: Response, *, every: float, token_env: str | None
-) -> SourceError:
-    """The French reason of a Graph API error answer."""
+def graph_error(label: str, response: Response, *, every: float, secret: str) -> SourceError:
+    """The French reason of a Graph API error answer; ``secret`` says where the token
+    comes from ("token_env VEILLE_FACEBOOK_TOKEN")."""
     error = error_body(response)
     code = error.get("code")
     message = short(error.get("message"))
-    variable = f" ({token_env})" if token_env else ""
+    variable = f" ({secret})"
     if code == 190 or (response.status == 401 and not code):
         return SourceError(f"{label} : jeton expiré ou invalide : renouvelez-le{variable}")
     if code in RATE_LIMIT_CODES or response.status == 429:
@@ -143,6 +145,11 @@ def graph_error(
     if code is not None:
         return SourceError(f"{label} : erreur {code} de la Graph API ({message})")
     return platform_error(label, response, every=every)
+
+
+def _secret(option: str, variable: str | None) -> str:
+    """Where a token comes from, for a message: "token_env VEILLE_FACEBOOK_TOKEN"."""
+    return f"{option} {variable}" if variable else option
 
 
 def graph_usage(label: str, api: Api) -> str:
@@ -171,7 +178,8 @@ async def graph_hide(
     outgoing = next(bearer(token).auth_flow(request))
     response = await client.post(outgoing.url, form={}, headers=dict(outgoing.headers))
     if response.status >= 400:
-        raise graph_error(label, response, every=META_WINDOW, token_env=token_env)
+        secret = _secret("write_token_env", token_env)
+        raise graph_error(label, response, every=META_WINDOW, secret=secret)
     try:
         data = json.loads(response.content)
     except (ValueError, RecursionError):

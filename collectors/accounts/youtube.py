@@ -84,14 +84,13 @@ def _reasons(error: Mapping[str, Any]) -> set[str]:
     return found - {""}
 
 
-def youtube_error(
-    response: Response, *, every: float, key_env: str | None, what: str = "api_key_env"
-) -> SourceError:
-    """The French reason of a YouTube Data API error answer."""
+def youtube_error(response: Response, *, every: float, secret: str) -> SourceError:
+    """The French reason of a YouTube Data API error answer; ``secret`` says where the
+    key or token comes from ("api_key_env VEILLE_YOUTUBE_KEY")."""
     error = error_body(response)
     reasons = _reasons(error)
     message = short(error.get("message"))
-    variable = f" ({key_env})" if key_env else f" ({what})"
+    variable = f" ({secret})"
     if reasons & QUOTA_REASONS:
         wait = until_quota_renewal(datetime.now(UTC))
         return SourceError(
@@ -141,7 +140,9 @@ class YouTube:
 
     def check(self, response: Response, api: Api) -> None:
         if response.status >= 400:
-            raise youtube_error(response, every=api.account.every, key_env=api.account.secret_env)
+            variable = api.account.secret_env
+            secret = f"api_key_env {variable}" if variable else "api_key_env"
+            raise youtube_error(response, every=api.account.every, secret=secret)
 
     def usage(self, api: Api, account: Account) -> str:
         per_day = math.ceil(api.requests * 86400 / account.every)
@@ -266,7 +267,8 @@ class YouTube:
         outgoing = next(bearer(token).auth_flow(request))
         response = await client.post(outgoing.url, form={}, headers=dict(outgoing.headers))
         if response.status >= 400:
-            raise youtube_error(response, every=3600.0, key_env=token_env, what="write_token_env")
+            secret = f"write_token_env {token_env}" if token_env else "write_token_env"
+            raise youtube_error(response, every=3600.0, secret=secret)
         return (
             f"commentaire retenu pour examen (heldForReview) sur YouTube : réponse "
             f"{response.status} ; 50 unités de quota"

@@ -182,7 +182,13 @@ def test_facebook_paging_is_bounded(api: ApiServer, secrets: None) -> None:
 @pytest.mark.parametrize(
     ("status", "body", "headers", "reason", "wait"),
     [
-        (400, "error_190", {}, "jeton expiré ou invalide : renouvelez-le (FB_TOKEN)", None),
+        (
+            400,
+            "error_190",
+            {},
+            "jeton expiré ou invalide : renouvelez-le (token_env FB_TOKEN)",
+            None,
+        ),
         (403, "error_32", {}, "limite d'appels Meta atteinte (code 32)", 3600),
         (429, "comments_empty", {"Retry-After": "120"}, "limite d'appels Meta", 120),
         (500, "comments_empty", {}, "Facebook : erreur HTTP 500 (erreur du serveur)", None),
@@ -274,7 +280,9 @@ def test_facebook_hide_needs_a_write_token_and_says_when_it_expired(
     with pytest.raises(SourceError, match="pages_manage_engagement.*write_token_env"):
         hide(facebook(api), "1001_9002")
     api.add("/v24.0/1001_9002", fixture("facebook", "error_190"), status=400)
-    with pytest.raises(SourceError, match=r"jeton expiré ou invalide : renouvelez-le \(FB_WRITE\)"):
+    with pytest.raises(
+        SourceError, match=r"jeton expiré ou invalide : renouvelez-le \(write_token_env FB_WRITE\)"
+    ):
         hide(facebook(api, write_token_env="FB_WRITE"), "1001_9002")
     monkeypatch.delenv("FB_WRITE")
     with pytest.raises(SourceError, match="FB_WRITE .*n'est pas définie"):
@@ -347,7 +355,7 @@ def test_instagram_paging_is_bounded(api: ApiServer, secrets: None) -> None:
 
 def test_instagram_expired_token_and_hide(api: ApiServer, secrets: None) -> None:
     api.add(f"/v24.0/{IG_USER}/media", fixture("facebook", "error_190"), status=400)
-    with pytest.raises(SourceError, match=r"Instagram : jeton expiré .*\(IG_TOKEN\)"):
+    with pytest.raises(SourceError, match=r"Instagram : jeton expiré .*\(token_env IG_TOKEN\)"):
         collect(instagram(api))
     api.add("/v24.0/17850000000000014", fixture("facebook", "hide"))
 
@@ -464,7 +472,13 @@ def test_youtube_quota_exceeded_waits_until_pacific_midnight(api: ApiServer, sec
 @pytest.mark.parametrize(
     ("status", "body", "headers", "reason", "wait"),
     [
-        (400, "error_key", {}, "YouTube : clé d'API refusée : vérifiez-la (YT_KEY)", None),
+        (
+            400,
+            "error_key",
+            {},
+            "YouTube : clé d'API refusée : vérifiez-la (api_key_env YT_KEY)",
+            None,
+        ),
         (403, "error_forbidden", {}, "YouTube : accès refusé (The comment could not", None),
         (
             429,
