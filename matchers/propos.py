@@ -1,0 +1,1538 @@
+"""The "propos" detector: is a comment injurious, and how?
+
+``ProposDetector.judge(text)`` returns a :class:`ProposVerdict`: a category
+(``insulte`` 1, ``diffamation`` 2, ``haine`` 2, ``vie_privee`` 2, ``menace`` 3;
+the highest wins when several apply), the words of the text that triggered it
+and a French reason. Rules and word lists, no model; the lists are commented
+YAML files in ``matchers/propos_words/`` and config.yaml's ``propos:`` block
+extends them (``extra_words``, ``ignore_words``, ``public_contacts``).
+
+How a comment is read
+---------------------
+The text is folded as the brand matcher folds it (lower case, no accents,
+curly apostrophes straightened), then cut into words; apostrophes and hyphens
+separate words ("t'es" is "t es"), sentence punctuation ends a clause. Before
+any lookup, obfuscation is undone: letters spelled apart ("c o n n e",
+"i.d.i.o.t"), leetspeak in a word that has letters (0→o, 1→i, 3→e, 4 and @→a,
+$ and 5→s: "c0nnard", "t@barn@k"), a masked letter ("b*tard": any vowel that
+makes a listed word) and letters repeated three times or more ("caaaave",
+"connnnard"). Words are whole words: "cave" is not in "cavé", "concave",
+"Cavendish"; "con" is not in "connaissance".
+
+- **Sacres are not insults.** "crisse", "tabarnak", "câlisse", "ostie"… used as
+  intensifiers or sworn at things ("crisse que c'est beau", "criss de
+  cochonnerie de machine") are never flagged; when they come before an insult
+  aimed at someone ("t'es un crisse de cave") they are skipped to find it.
+- **Insulte**: an insult word aimed at a person or a group of people. Insult
+  nouns ("cave", "connard", "imbécile") count when they name someone: after a
+  determiner or a sacre ("un cave", "crisse de cave", "gang de caves",
+  "espèce d'épais", "quel cave"), after "t'es / est / sont", or on their own —
+  but not as an adjective about a situation ("c'est con"). Adjectives that are
+  also said of things ("pourri", "incompétent", "niaiseux") count when used as
+  a noun ("une incompétente", "des hypocrites") or said of a person ("t'es
+  niaiseux", "la prof de chimie est incompétente", "il est con") — not of a
+  thing ("le wifi est pourri"). Ordinary nouns (animals, rubbish) only when a
+  person is said to be one ("le chauffeur est un gros porc", "ma chienne").
+- **Quoting is not insulting**: words between quotation marks, or right after
+  a reporting verb ("il m'a traité de cave", "arrêtez d'écrire « cave »") are
+  not aimed by the writer, for every category but private information.
+- **Menace**: harm announced, wished or incited ("je vais te casser la gueule",
+  "je lui souhaite de se faire frapper", "qu'est-ce qu'on attend pour les
+  pendre"), intimidation ("on sait où vous habitez", "tu vas y goûter", "je
+  vous aurai avertis"), weapons and bombs ("j'ai mon gun dans le char", "une
+  bombe dans l'aile C", 🔪 aimed at someone). Not "cette chanson me tue" nor
+  "il va tuer son examen": the harm must be aimed at a person.
+- **Haine**: a slur ("fif", "tapette"), "maudits / sales / gang de" before a
+  group defined by origin, religion, sex, gender or orientation, or such a
+  group named together with a hostile generalisation ("sont tous des…",
+  "retournez chez vous", "juste bons pour…", "maladie mentale"), unless the
+  comment condemns hate ("les commentaires haineux sont signalés").
+- **Diffamation**: an accusation of a crime or of misconduct stated as a fact
+  ("vole", "a falsifié", "harcèle ses étudiantes", "a couché avec une élève",
+  "boit pendant ses cours", "c'est de la corruption") in a sentence that names
+  an identifiable person ("M. Tremblay", "Julie Roy", "la coordonnatrice",
+  "le prof de musique") or the college ("le cégep", "la direction"); not in a
+  question, not denied ("n'a jamais volé"), not a rumour being fought ("fausse
+  nouvelle"), not with the writer as subject ("je me suis fait voler").
+- **Vie privée**: a phone number (ten digits, any separators), a street
+  address ("56 rue des Cèdres", "302 Bellevue, apt 8"), where someone else
+  lives ("elle reste dans le rang 3"), a student or employee number
+  ("matricule 2207719"), health said of someone else ("la prof est
+  séropositive", "il a fait une dépression" — not "mon fils est autiste"), the
+  age of a minor made identifiable (name, photo), someone's personal account
+  given out ("son Insta c'est @…"). The college's own public numbers and
+  addresses (``public_contacts``) are not private; phones are compared on
+  their digits.
+
+A verdict without category may carry ``notes`` saying what was seen and set
+aside (a sacre without target, an insult quoted), for ``veille propos``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from matchers.normalize import fold, fold_plain, quick_fold
+
+__all__ = ["SEVERITY", "ProposCategory", "ProposDetector", "ProposVerdict"]
+
+
+class ProposCategory(StrEnum):
+    INSULTE = "insulte"
+    DIFFAMATION = "diffamation"
+    MENACE = "menace"
+    HAINE = "haine"
+    VIE_PRIVEE = "vie_privee"
+
+
+SEVERITY: Mapping[ProposCategory, int] = {
+    ProposCategory.INSULTE: 1,
+    ProposCategory.DIFFAMATION: 2,
+    ProposCategory.VIE_PRIVEE: 2,
+    ProposCategory.HAINE: 2,
+    ProposCategory.MENACE: 3,
+}
+
+# When two categories have the same severity, the first here wins.
+_ORDER = (
+    ProposCategory.MENACE,
+    ProposCategory.HAINE,
+    ProposCategory.DIFFAMATION,
+    ProposCategory.VIE_PRIVEE,
+    ProposCategory.INSULTE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ProposVerdict:
+    """What the detector says of one text."""
+
+    category: ProposCategory | None  # None: nothing to flag
+    severity: int  # 0 when category is None
+    words: tuple[str, ...]  # the words of the text (as written) that triggered it
+    reason: str | None  # French, e.g. "insulte visant une personne : « cave »"
+    notes: tuple[str, ...] = field(default=())  # French: what was seen and set aside
+
+
+_NOTHING = ProposVerdict(None, 0, (), None)
+_NO_MARK: Mapping[str, int] = {}  # shared by every word that starts no list entry
+
+# Lists whose entries are patterns (see menace.yaml); the others are word lists.
+_PATTERN_LISTS = frozenset(
+    {"expressions", "interpellations", "generalisations", "accusations", "soi"}
+)
+_WORD_FILES = ("sacres", "insulte", "cibles", "menace", "haine", "diffamation", "vie_privee")
+_EXTRA_TARGETS = {
+    "insulte": "noms",
+    "menace": "expressions",
+    "haine": "injures_motifs",
+    "diffamation": "accusations",
+    "vie_privee": "sante",
+}
+
+# --- words -------------------------------------------------------------------
+
+_WORD = re.compile(r"[a-z0-9@$*]+")
+_LEET = str.maketrans("0134@$5", "oieaass")
+_LEET_CHARS = frozenset("0134@$5")
+_NOT_LEET = re.compile(r"\d+(?:e|er|re|ere|eme|ieme|h|h\d\d|am|pm|k|km|m|min|x|s|ans|st|nd|rd|th)?")
+_ELONGATED = re.compile(r"([a-z])\1\1+")
+# letters spelled apart: "c o n n e", "i.d.i.o.t" (not an elided "j'" at the end)
+_SPACED = re.compile(r"(?<![a-z0-9@$*'])(?:[a-z0-9@$*][ ._\-]){2,}[a-z0-9@$*](?![a-z0-9@$*'])")
+_SPLIT = re.compile(r"[^a-z0-9@$*]+")
+_TITLE_DOT = frozenset({"m", "mme", "mmes", "mlle", "mr", "mrs", "ms", "dr", "dre", "st", "ste"})
+_BOUNDARY_CHARS = frozenset(".!?;:\n")
+_QUOTES_OPEN = frozenset("«“")
+# what the reader stops at: words, sentence ends, quotation marks, weapon emoji
+_SCAN = re.compile(
+    r"(?P<word>[a-z0-9@$*]+)|(?P<stop>[.!?;:\n]+)|(?P<quote>[«»“”\"])|(?P<emoji>[🔪🔫💣🗡🪓])"
+)
+_QUOTES_CLOSE = frozenset("»”")
+_WEAPON_EMOJI = frozenset("🔪🔫💣🗡🪓")
+_ALL_PLURALS = re.compile(r"[sxz]$")
+
+
+def _words_of(phrase: str) -> tuple[str, ...]:
+    """A list entry as the words the detector reads: folded, split like a text."""
+    return tuple(w for w in _SPLIT.split(fold_plain(phrase)) if w)
+
+
+def _forms(entry: str) -> Iterator[tuple[str, ...]]:
+    """An entry and its plural in -s (on the last word)."""
+    words = _words_of(entry)
+    if not words:
+        return
+    yield words
+    last = words[-1]
+    if not _ALL_PLURALS.search(last) and last.isalpha() and len(last) > 1:
+        yield (*words[:-1], last + "s")
+
+
+_ACUTE_END = re.compile(r"[éÉ](?:e|s|es|E|S|ES)?$")
+_ACUTE_WORD = re.compile(r"[éÉ](?:e|s|es|E|S|ES)?(?![^\W_])")
+
+
+def _acute_ends(entry: str) -> tuple[bool, ...]:
+    """For each word of an entry as written, whether it ends in an accented é
+    ("cavé", "enfoirée", "réfugiés"): such a word of a text matches only an
+    entry written with that accent ("cavé" is not "cave")."""
+    return tuple(bool(_ACUTE_END.search(w)) for w in re.split(r"[^\w@$*]+", entry) if w)
+
+
+def _squeeze(word: str, keep: int) -> str:
+    return _ELONGATED.sub(lambda m: m.group(1) * keep, word)
+
+
+# --- patterns ----------------------------------------------------------------
+
+_GAP = "(?:[^ |]+ ){0,4}"
+# a word written before a vowel loses its vowel: "trop d'Arabes", "qu'il", "j'ai"
+_ELIDED = {
+    w: f"(?:{w}|{w[0]}{'u' if w == 'que' else ''})"
+    for w in ("de", "je", "ne", "se", "me", "te", "que")
+}
+
+
+def _pattern_regex(pattern: str, lists: Mapping[str, Sequence[str]]) -> str:
+    """The regex, over the normalised text, of one pattern (syntax in menace.yaml)."""
+    out: list[str] = []
+    text = pattern.replace("...", "…")
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char.isspace():
+            index += 1
+        elif char == "(":
+            depth, end = 0, index
+            for end in range(index, len(text)):
+                depth += {"(": 1, ")": -1}.get(text[end], 0)
+                if depth == 0:
+                    break
+            inner = text[index + 1 : end]
+            alternatives = _split_alternatives(inner)
+            out.append("(?:" + "|".join(_pattern_regex(alt, lists) for alt in alternatives) + ")")
+            index = end + 1
+        elif char == "…":
+            out.append(_GAP)
+            index += 1
+        elif char == "#":
+            out.append("[0-9]+ ")
+            index += 1
+        elif char == "!":
+            rest = text[index + 1 :]
+            if rest.startswith("("):
+                depth, end = 0, 0
+                for end in range(len(rest)):
+                    depth += {"(": 1, ")": -1}.get(rest[end], 0)
+                    if depth == 0:
+                        break
+                out.append("(?!" + _pattern_regex(rest[: end + 1], lists) + ")")
+                index += end + 2
+            else:
+                word = re.match(r"[^\s()|]+", rest)
+                if word is None:
+                    raise ValueError(f"motif « {pattern} » : mot attendu après « ! »")
+                out.append("(?!" + _pattern_regex(word.group(), lists) + ")")
+                index += 1 + word.end()
+        elif char == "{":
+            end = text.index("}", index)
+            name = text[index + 1 : end]
+            if name not in lists:
+                raise ValueError(f"motif « {pattern} » : liste inconnue {{{name}}}")
+            entries = sorted({" ".join(f) for e in lists[name] for f in _forms(e)}, key=len)
+            out.append("(?:" + "|".join(re.escape(e) + " " for e in reversed(entries)) + ")")
+            index = end + 1
+        else:
+            word = re.match(r"[^\s()|…{!#]+", text[index:])
+            assert word is not None
+            token = word.group()
+            index += word.end()
+            prefix = token.endswith("*")
+            parts = _words_of(token.rstrip("*"))
+            if not parts:
+                if token.strip("*:") == "":
+                    continue
+                raise ValueError(f"motif « {pattern} » : mot vide")
+            literal = " ".join(_ELIDED.get(p, re.escape(p)) for p in parts)
+            out.append(literal + ("[^ |]* " if prefix else " "))
+    return "".join(out)
+
+
+def _split_alternatives(inner: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(inner):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(inner[start:index])
+            start = index + 1
+    parts.append(inner[start:])
+    return parts
+
+
+def _items(pattern: str) -> list[str]:
+    """The top-level items of a pattern: words, groups, lists, gaps."""
+    items: list[str] = []
+    text = pattern.replace("...", "…")
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char.isspace():
+            index += 1
+            continue
+        if char in "(!":
+            end = index
+            if char == "!" and not text.startswith("!(", index):
+                end = index + 1
+                while end < len(text) and not text[end].isspace():
+                    end += 1
+                items.append(text[index:end])
+                index = end
+                continue
+            depth = 0
+            for end in range(index + (char == "!"), len(text)):
+                depth += {"(": 1, ")": -1}.get(text[end], 0)
+                if depth == 0:
+                    break
+            items.append(text[index : end + 1])
+            index = end + 1
+        elif char == "{":
+            end = text.index("}", index)
+            items.append(text[index : end + 1])
+            index = end + 1
+        else:
+            end = index
+            while end < len(text) and not text[end].isspace() and text[end] not in "({":
+                end += 1
+            items.append(text[index:end] if end > index else text[index])
+            index = max(end, index + 1)
+    return items
+
+
+def _key(items: Sequence[str], lists: Mapping[str, Sequence[str]]) -> frozenset[str] | None:
+    """Words of which every match of these items contains at least one, chosen
+    among the mandatory items to be as rare as can be; None if no item is
+    mandatory and known (gaps, numbers, prefixes, optional groups)."""
+    best: frozenset[str] | None = None
+    for item in items:
+        found = _item_key(item, lists)
+        if found is not None and (best is None or _commonness(found) < _commonness(best)):
+            best = found
+    return best
+
+
+def _item_key(item: str, lists: Mapping[str, Sequence[str]]) -> frozenset[str] | None:
+    if item.startswith("!") or item in ("…", "#") or item.endswith("*"):
+        return None
+    if item.startswith("{"):
+        return frozenset(_rarest(f) for e in lists[item[1:-1]] for f in _forms(e))
+    if item.startswith("("):
+        found: set[str] = set()
+        for alternative in _split_alternatives(item[1:-1]):
+            key = _key(_items(alternative), lists)
+            if key is None:
+                return None  # an empty (optional) or unknown alternative
+            found |= key
+        return frozenset(found)
+    parts = _words_of(item)
+    if not parts:
+        return None
+    word = _rarest(parts)
+    elided = word[0] + ("u" if word == "que" else "")
+    return frozenset({word, elided}) if word in _ELIDED else frozenset({word})
+
+
+# Words found in most comments: a poor index for a pattern.
+_COMMON = frozenset(
+    (  # noqa: SIM905
+        "je j tu t il elle on nous vous ils elles le la l les un une des de d du a au aux "
+        "et pis ou que qu qui ce c ca est es sont pas ne n en y me m te se s lui leur "
+        "mon ma mes ton ta tes son sa ses va vas vais vont dans pour sur avec par sans "
+        "sous chez entre vers apres avant depuis pendant ai as ont avait avoir ete etre "
+        "fait faire font dit peut tout tous toute rien bien ben plus moins tres trop "
+        "comme mais donc alors aussi encore deja juste meme quand voir arrive vient "
+        "donne prend trouve sait payer mal bon bonne gars fille prof cours cegep "
+        "etudiant etudiante etudiants examens notes travail char personne soir matin "
+        "demain lundi mardi mercredi jeudi vendredi samedi dimanche eu go "
+        "the this that i you an to is it of and in for be get was are my"
+    ).split()
+)
+
+
+def _commonness(words: frozenset[str]) -> tuple[int, int, int]:
+    return sum(w in _COMMON for w in words), len(words), -min(len(w) for w in words)
+
+
+def _rarest(words: Sequence[str]) -> str:
+    return max(words, key=lambda w: (w not in _COMMON, len(w)))
+
+
+class _Patterns:
+    """Patterns indexed by the words they can start with: a text only runs those
+    whose first word it has (and the few that can start anywhere)."""
+
+    def __init__(self, patterns: Iterable[str], lists: Mapping[str, Sequence[str]]) -> None:
+        self._regexes: list[re.Pattern[str]] = []
+        self._by_word: dict[str, list[int]] = {}
+        self._always: list[int] = []
+        for pattern in patterns:
+            if not pattern.strip():
+                continue
+            number = len(self._regexes)
+            self._regexes.append(re.compile("(?<= )" + _pattern_regex(pattern, lists)))
+            first = _key(_items(pattern), lists)
+            if first is None:
+                self._always.append(number)
+            else:
+                for word in first:
+                    self._by_word.setdefault(word, []).append(number)
+
+    def __bool__(self) -> bool:
+        return bool(self._regexes)
+
+    def keys(self) -> frozenset[str] | None:
+        """The words one of which a text needs for any pattern to match (None: a
+        pattern can match without any known word)."""
+        return None if self._always else frozenset(self._by_word)
+
+    def finditer(self, norm: str, words: Set[str]) -> list[re.Match[str]]:
+        """Every match in the normalised text, in order; overlapping matches of
+        different patterns are all kept."""
+        chosen = set(self._always)
+        by_word = self._by_word
+        for word in by_word.keys() & words:
+            chosen.update(by_word[word])
+        found = [m for n in chosen for m in self._regexes[n].finditer(norm)]
+        found.sort(key=lambda m: (m.start(), -m.end()))
+        return found
+
+
+# --- the word lists ----------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def shipped_word_lists() -> Mapping[str, tuple[str, ...]]:
+    """Every list of the YAML files shipped in ``matchers/propos_words``, by name."""
+    lists: dict[str, tuple[str, ...]] = {}
+    folder = resources.files("matchers") / "propos_words"
+    for name in _WORD_FILES:
+        document: Any = yaml.safe_load((folder / f"{name}.yaml").read_text(encoding="utf-8"))
+        for key, values in (document or {}).items():
+            if key in lists and key not in _PATTERN_LISTS:
+                raise ValueError(f"propos_words/{name}.yaml : liste « {key} » en double")
+            entries = tuple(values or ())
+            if not all(isinstance(v, str) for v in entries):
+                raise ValueError(
+                    f"propos_words/{name}.yaml : « {key} » : mettez chaque entrée entre guillemets"
+                )
+            lists[key] = lists.get(key, ()) + entries
+    return lists
+
+
+# Word-list classes the token rules read, by the list they come from.
+_CLASSES = (
+    "sacres",
+    "intensifs",
+    "qualificatifs",
+    "determinants",
+    "collectifs",
+    "noms",
+    "adjectifs",
+    "conditionnels",
+    "physique",
+    "rapport",
+    "personnes",
+    "titres",
+    "institutions",
+    "tiers",
+    "premiere_personne",
+    "famille",
+    "defauts",
+    "pas_des_noms",
+    "injures",
+    "groupes",
+    "denonciation",
+    "dementis",
+    "identifiants",
+    "sante",
+    "intime",
+    "comptes",
+    "accusation_noms",
+)
+# lists whose words can start a finding or a note (the shortcut of judge)
+_TRIGGER_CLASSES = frozenset(
+    (
+        "noms",
+        "adjectifs",
+        "conditionnels",
+        "physique",
+        "accusation_noms",
+        "sacres",
+        "injures",
+        "groupes",
+        "sante",
+        "intime",
+        "identifiants",
+        "comptes",
+    )
+)
+# the words the minors' rule reads, and what sends a text to the full reading at once:
+# digits (numbers, leetspeak), @ $ * (handles, e-mails, leetspeak, masked letters),
+# weapon emoji
+_MINOR_WORDS = frozenset(("ans", "sec", "secondaire", "mineure", "mineur"))
+_QUICK_EXIT = re.compile("[0-9@$*🔪🔫💣🗡🪓]")
+_AIMED_CLASSES = ("noms", "accusation_noms", "adjectifs", "conditionnels", "physique")
+
+_COPULAS = frozenset(
+    (  # noqa: SIM905
+        "es est etes sont etait etais etaient sera seras serez seront serait serais "
+        "is are was were re m am"
+    ).split()
+)
+# "je suis", "chu", "j'étais": the writer speaking of themself
+_FIRST_COPULAS = frozenset("suis chu chus etais serais am m".split())  # noqa: SIM905
+_NEGATIONS = frozenset("pas jamais plus aucun aucune not never".split())  # noqa: SIM905
+_IMPERSONAL = frozenset("c ca cest ce this that it".split())  # noqa: SIM905
+_SECOND = frozenset("t tu vous you u ya".split())  # noqa: SIM905
+_VOCATIVE = frozenset("mon ma mes you your".split())  # noqa: SIM905
+_PLACE_PREPOSITIONS = frozenset("dans a de du sous au aux en sur vers par".split())  # noqa: SIM905
+_DEFINITE = frozenset("le la les l".split())  # noqa: SIM905
+# what may follow an insult adjective used as a noun: "une incompétente totale", "des
+# hypocrites au cégep", "cette épaisse-là"
+_FOLLOWERS = frozenset(
+    (  # noqa: SIM905
+        "pis et qui que qu comme de d la total totale totaux fini finie finis "
+        "finies complet complete de premiere a au aux en du dans chez ici pour avec "
+        "pareil toi vous who and like"
+    ).split()
+)
+_HEALTH_VERBS = frozenset(
+    (  # noqa: SIM905
+        "est sont etait a avait as ont fait faisait souffre souffrait atteint "
+        "atteinte diagnostique diagnostiquee prend prenait has is was"
+    ).split()
+)
+_HEALTH_SKIP = frozenset("le la l un une des du de d en".split())  # noqa: SIM905
+_TARGET_DETERMINERS = frozenset(
+    (  # noqa: SIM905
+        "le la l les ce cet cette ces son sa ses notre votre leur un une mon ma mes"
+    ).split()
+)
+_ASKING = (
+    "est ce",
+    "c est vrai",
+    "est il vrai",
+    "est elle vrai",
+    "vrai que",
+    "quelqu un sait",
+    "savez vous",
+    "sais tu",
+    "si ",
+    "is it true",
+    "does anyone",
+)
+# a minor: "15 ans", "en sec 4", "une mineure"
+_MINOR = re.compile(
+    r"(?<= )(?:(\d{1,2}) ans |(?:en|de|au) (?:sec|secondaire) [1-5] "
+    r"|(?:une|la|un|le) (?:mineure|mineur) )"
+)
+_IDENTIFYING = frozenset(
+    (  # noqa: SIM905
+        "photo photos video videos reste habite demeure appelle nom school ecole polyvalente"
+    ).split()
+)
+_NOT_AGE = frozenset("plus moins pres environ ici depuis bout pendant delai".split())  # noqa: SIM905
+_OWN = frozenset("mon ma mes notre nos my our".split())  # noqa: SIM905
+_THIRD_POSSESSIVES = frozenset("son sa ses leur leurs his her their".split())  # noqa: SIM905
+
+_PHONE = re.compile(
+    r"(?<![\d$])(?:\+?1[\s.\-]?)?(?:\(\d{3}\)|\d{3})[\s.\-]?\d{3}[\s.\-]?\d{4}(?![\d$%])"
+)
+_CODE_PERMANENT = re.compile(r"\b[A-Z]{4}\s?\d{4}\s?\d{4}\b")
+_HANDLE = re.compile(r"@[\w.]{2,}|[\w.+-]+@[\w-]+\.[\w.]+")
+_DIGIT = re.compile(r"\d")
+_LOCAL_PHONE = re.compile(r"(?<!\d)\d{3}[\s.\-]?\d{4}(?!\d)")
+_EMAIL = re.compile(r"[\w.+-]+@([\w-]+)\.[a-z.]{2,}", re.IGNORECASE)
+_PERSONAL_MAIL = frozenset(
+    (  # noqa: SIM905
+        "gmail hotmail outlook live yahoo icloud videotron sympatico msn me protonmail"
+    ).split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    category: ProposCategory
+    start: int  # first token
+    end: int  # after the last token
+    kind: str = ""  # French: what kind of private information
+    said: str = ""  # the text as written, for hits found in characters, not words
+
+
+class _Doc:
+    """One text read as words: folded, obfuscation undone, with clauses and quotes."""
+
+    __slots__ = (
+        "text",
+        "words",
+        "spans",
+        "_caps",
+        "quoted",
+        "clause_of",
+        "clauses",
+        "questions",
+        "norm",
+        "offsets",
+        "folded",
+        "_starts",
+        "_acute",
+        "_word_set",
+    )
+
+    def __init__(self, text: str, vocabulary: frozenset[str]) -> None:
+        self.text = text
+        folded = fold(text)
+        self._starts: list[int] | None = None
+        self._acute: frozenset[int] | None = None
+        self._word_set: frozenset[str] | None = None
+        self.folded = folded
+        f = folded.text
+        words: list[str] = []
+        spans: list[tuple[int, int]] = []
+        quoted: list[bool] = []
+        clause_of: list[int] = []
+        clauses: list[tuple[int, int]] = []
+        questions: list[bool] = []
+        in_quote = False
+        straight_open = False
+        clause_start = 0
+        spaced = {m.start(): m.end() for m in _SPACED.finditer(f)}
+        elongated = _ELONGATED.search(f) is not None
+        skip_to = 0
+        for found in _SCAN.finditer(f):
+            index = found.start()
+            if index < skip_to:
+                continue
+            kind = found.lastgroup
+            if kind == "word":
+                end = spaced.get(index)
+                if end is None:
+                    end, raw = found.end(), found.group()
+                else:
+                    skip_to, raw = end, _SPLIT.sub("", f[index:end])
+                if raw.isalpha() and not (elongated and _ELONGATED.search(raw)):
+                    word = raw
+                else:
+                    word = self._clean(raw, vocabulary)
+                if word:
+                    words.append(word)
+                    spans.append((index, end))
+                    quoted.append(in_quote)
+                    clause_of.append(len(clauses))
+            elif kind == "stop":
+                mark = found.group()
+                if mark in ".:" and words and self._dot_inside(f, index, words[-1]):
+                    continue
+                if len(words) > clause_start:
+                    clauses.append((clause_start, len(words)))
+                    questions.append("?" in mark)
+                    clause_start = len(words)
+            elif kind == "quote":
+                char = found.group()
+                if char in _QUOTES_OPEN:
+                    in_quote = True
+                elif char in _QUOTES_CLOSE:
+                    in_quote = False
+                elif straight_open:
+                    in_quote = straight_open = False
+                elif f.count('"', index + 1):
+                    in_quote = straight_open = True
+            else:  # a weapon emoji
+                words.append(found.group())
+                spans.append((index, index + 1))
+                quoted.append(in_quote)
+                clause_of.append(len(clauses))
+        if len(words) > clause_start:
+            clauses.append((clause_start, len(words)))
+            questions.append(False)
+        self.words = words
+        self.spans = spans
+        self._caps: list[bool] | None = None
+        self.quoted = quoted
+        self.clause_of = clause_of
+        self.clauses = clauses
+        self.questions = questions
+        parts = [" "]
+        offsets: list[int] = []
+        position = 1
+        previous = -1
+        for number, word in enumerate(words):
+            if clause_of[number] != previous and number:
+                parts.append("| ")
+                position += 2
+            previous = clause_of[number]
+            offsets.append(position)
+            parts.append(word + " ")
+            position += len(word) + 1
+        self.norm = "".join(parts)
+        self.offsets = offsets
+
+    @staticmethod
+    def _dot_inside(f: str, index: int, last: str) -> bool:
+        """Is the dot or colon at ``index`` inside a sentence ("M. Roy", "3:20", "2.5")?"""
+        after = f[index + 1 : index + 2]
+        if f[index] == "." and last in _TITLE_DOT and after == " ":
+            return True
+        before = f[index - 1 : index]
+        return before.isdigit() and after.isdigit()
+
+    @staticmethod
+    def _clean(raw: str, vocabulary: frozenset[str]) -> str:
+        word = raw.strip("*")
+        if not word:
+            return ""
+        if not word.isalpha():
+            if "*" in word:
+                for vowel in "aeiouy":
+                    candidate = word.replace("*", vowel, 1)
+                    if candidate in vocabulary:
+                        return candidate
+                word = word.replace("*", "")
+            if (
+                any(c in _LEET_CHARS for c in word)
+                and any("a" <= c <= "z" for c in word)
+                and not _NOT_LEET.fullmatch(word)
+            ):
+                word = word.translate(_LEET)
+        if _ELONGATED.search(word):
+            for keep in (1, 2):
+                candidate = _squeeze(word, keep)
+                if candidate in vocabulary:
+                    return candidate
+            return _squeeze(word, 2)
+        return word
+
+    def token_at(self, position: int) -> int:
+        """The token whose normalised text starts at or before ``position``."""
+        return bisect.bisect_right(self.offsets, position) - 1
+
+    def tokens_of(self, match: re.Match[str]) -> tuple[int, int]:
+        start = self.token_at(match.start())
+        end = self.token_at(match.end() - 2) + 1
+        return start, max(end, start + 1)
+
+    def original(self, start: int, end: int) -> str:
+        """The text as written from token ``start`` to before token ``end``."""
+        first = self.folded.original(*self.spans[start])[0]
+        last = self.folded.original(*self.spans[end - 1])[1]
+        return self.text[first:last]
+
+    @property
+    def caps(self) -> list[bool]:
+        """For each word, whether it was written with a capital (computed on demand)."""
+        if self._caps is None:
+            text, source = self.text, self.folded.source
+            self._caps = [text[source(start)].isupper() for start, _ in self.spans]
+        return self._caps
+
+    @property
+    def word_set(self) -> frozenset[str]:
+        if self._word_set is None:
+            self._word_set = frozenset(self.words)
+        return self._word_set
+
+    def acute_end(self, token: int) -> bool:
+        """Does word ``token`` end, as written, in an accented é ("cavé", "réfugiées")?"""
+        if self._acute is None:
+            text = self.text
+            ends = (
+                [m.end() for m in _ACUTE_WORD.finditer(text)] if "é" in text or "É" in text else []
+            )
+            tokens = ((self.token_of_text(end - 1), end) for end in ends)
+            self._acute = frozenset(
+                t for t, end in tokens if t >= 0 and self.folded.original(*self.spans[t])[1] == end
+            )
+        return token in self._acute
+
+    def token_of_text(self, position: int) -> int:
+        """The last word starting at or before ``position`` of the original text (-1: none)."""
+        if self._starts is None:
+            self._starts = [self.folded.original(*span)[0] for span in self.spans]
+        return bisect.bisect_right(self._starts, position) - 1
+
+    def clause_range(self, token: int) -> tuple[int, int]:
+        return self.clauses[self.clause_of[token]]
+
+
+class ProposDetector:
+    """Judge comments: see the module docstring for the rules."""
+
+    def __init__(
+        self,
+        lists: Mapping[str, Sequence[str]],
+        *,
+        ignore_words: Sequence[str] = (),
+        public_contacts: Sequence[str] = (),
+        prefilter: bool = True,
+    ) -> None:
+        ignored = {" ".join(_words_of(w)) for w in ignore_words} - {""}
+        self._ignored = frozenset(w for w in ignored if " " not in w)
+        self._ignored_phrases = frozenset(ignored)
+        clean = {
+            name: tuple(e for e in entries if " ".join(_words_of(e)) not in ignored)
+            for name, entries in lists.items()
+        }
+        self._lists = clean
+        self._sets: dict[str, frozenset[str]] = {}
+        index: dict[str, list[tuple[str, tuple[str, ...], tuple[bool, ...]]]] = {}
+        vocabulary: set[str] = set()
+        for name in _CLASSES:
+            singles: set[str] = set()
+            for entry in clean.get(name, ()):
+                acute = _acute_ends(entry)
+                for form in _forms(entry):
+                    vocabulary.update(form)
+                    if len(form) == 1:
+                        singles.add(form[0])
+                    flags = acute if len(acute) == len(form) else (False,) * len(form)
+                    index.setdefault(form[0], []).append((name, form, flags))
+            self._sets[name] = frozenset(singles)
+        for entries in index.values():
+            entries.sort(key=lambda item: -len(item[1]))
+        self._index = index
+        for name in _PATTERN_LISTS | {"injures_motifs"}:
+            for entry in clean.get(name, ()):
+                vocabulary.update(re.findall(r"[a-z0-9]+", fold_plain(entry)))
+        self._vocabulary = frozenset(vocabulary)
+        self._menace = _Patterns(clean.get("expressions", ()), clean)
+        self._interpellations = _Patterns(clean.get("interpellations", ()), clean)
+        self._own = _Patterns(clean.get("soi", ()), clean)
+        self._haine = _Patterns(clean.get("generalisations", ()), clean)
+        self._haine_alone = _Patterns(clean.get("injures_motifs", ()), clean)
+        self._accusations = _Patterns(clean.get("accusations", ()), clean)
+        self._residence = _Patterns(
+            [
+                "{residence} (|…) (|…) {lieux_precis}",
+                "{residence} (au|a|sur|at|on|sur la|sur le|dans le) #",
+            ],
+            clean,
+        )
+        self._voies = "|".join(
+            re.escape(" ".join(f)) for e in clean.get("voies", ()) for f in _forms(e)
+        )
+        self._address = re.compile(
+            r"(?<![\d,.])(\d{1,5})[a-z]?,?\s+(?:(?:\d{1,2}(?:e|er|re|eme)\s+))?(?:de la |du |des )?"
+            rf"(?:{self._voies})\b\.?\s+([a-z0-9][\w\-']*)"
+        )
+        homes = "|".join(
+            re.escape(" ".join(f)) for e in clean.get("logements", ()) for f in _forms(e)
+        )
+        self._apartment = re.compile(
+            rf"(?<![\d,.])(\d{{1,5}})\s+([a-z][a-z\-']+(?:\s[a-z][a-z\-']+){{0,3}}),?\s*(?:{homes})\b\.?\s*#?\s*\d+"
+        )
+        self._public_phones = frozenset(
+            digits[-10:]
+            for contact in public_contacts
+            if len(digits := re.sub(r"\D", "", contact)) >= 10
+        )
+        self._public_texts = frozenset(c.strip() for c in public_contacts)
+        self._triggers = self._trigger_words() if prefilter else None
+        self._public_places = tuple(
+            key for contact in public_contacts if (key := _place_key(contact))
+        )
+
+    def _trigger_words(self) -> frozenset[str] | None:
+        """The words of which a comment needs one before any rule can flag it or
+        note something (None: some pattern can match anywhere, no shortcut)."""
+        words = {
+            _rarest(form)
+            for name in _TRIGGER_CLASSES
+            for entry in self._lists.get(name, ())
+            for form in _forms(entry)
+        }
+        for patterns in (
+            self._menace,
+            self._interpellations,
+            self._haine_alone,
+            self._accusations,
+            self._residence,
+        ):
+            keys = patterns.keys()
+            if keys is None:
+                return None
+            words |= keys
+        return frozenset(words | _MINOR_WORDS)
+
+    def _nothing_to_read(self, text: str) -> bool:
+        """The shortcut: no digit, no @, no obfuscation, no weapon, and no word
+        that any rule starts from — nothing can be flagged."""
+        if self._triggers is None or _QUICK_EXIT.search(text):
+            return False
+        folded = quick_fold(text)
+        if _ELONGATED.search(folded) or _SPACED.search(folded):
+            return False
+        return self._triggers.isdisjoint(_WORD.findall(folded))
+
+    @classmethod
+    def from_config(
+        cls,
+        *,
+        extra_words: Mapping[str, Sequence[str]] = {},  # noqa: B006 - read only
+        ignore_words: Sequence[str] = (),
+        public_contacts: Sequence[str] = (),
+    ) -> ProposDetector:
+        """The shipped word lists, extended by config.yaml's ``propos:`` block."""
+        lists = dict(shipped_word_lists())
+        for category, words in extra_words.items():
+            target = _EXTRA_TARGETS.get(category)
+            if target is None:
+                known = ", ".join(sorted(_EXTRA_TARGETS))
+                raise ValueError(
+                    f"propos.extra_words : catégorie inconnue « {category} » (connues : {known})"
+                )
+            lists[target] = (*lists.get(target, ()), *words)
+        try:
+            return cls(lists, ignore_words=ignore_words, public_contacts=public_contacts)
+        except ValueError as exc:
+            raise ValueError(f"propos.extra_words : {exc}") from None
+
+    # -- judging ---------------------------------------------------------------
+
+    def judge(self, text: str) -> ProposVerdict:
+        """The verdict on one comment."""
+        if not text or not text.strip() or self._nothing_to_read(text):
+            return _NOTHING
+        doc = _Doc(text, self._vocabulary)
+        marks = self._marks(doc)
+        notes: list[str] = []
+        hits: list[_Hit] = []
+        hits += self._menaces(doc, marks)
+        hits += self._hate(doc, marks)
+        hits += self._defamation(doc, marks)
+        hits += self._private(doc, marks)
+        hits += self._insults(doc, marks, notes)
+        hits = [h for h in hits if not self._is_ignored(doc, h)]
+        if not hits:
+            sacres = [doc.original(i, i + n) for i, m in enumerate(marks) if (n := m.get("sacres"))]
+            if sacres:
+                notes.append("sacre sans cible, non signalé : " + _quoted(sacres))
+            return ProposVerdict(None, 0, (), None, tuple(notes)) if notes else _NOTHING
+        best = max(hits, key=lambda h: (SEVERITY[h.category], -_ORDER.index(h.category)))
+        chosen = [h for h in hits if h.category == best.category]
+        words: list[str] = []
+        kinds: list[str] = []
+        for hit in sorted(chosen, key=lambda h: h.start):
+            said = hit.said or doc.original(hit.start, hit.end)
+            if said not in words:
+                words.append(said)
+            if hit.kind and hit.kind not in kinds:
+                kinds.append(hit.kind)
+        what = _REASONS[best.category] + (f" ({', '.join(kinds)})" if kinds else "")
+        reason = f"{what} : {_quoted(words)}"
+        return ProposVerdict(
+            best.category, SEVERITY[best.category], tuple(words), reason, tuple(notes)
+        )
+
+    def _is_ignored(self, doc: _Doc, hit: _Hit) -> bool:
+        if not self._ignored_phrases or hit.end <= hit.start:
+            return False
+        span = doc.words[hit.start : hit.end]
+        return any(w in self._ignored for w in span) or " ".join(span) in self._ignored_phrases
+
+    def _marks(self, doc: _Doc) -> list[Mapping[str, int]]:
+        """For each word, the classes of the list entries starting there (and their length)."""
+        words = doc.words
+        marks: list[Mapping[str, int]] = []
+        index = self._index
+        for position, word in enumerate(words):
+            entries = index.get(word)
+            if entries is None:
+                marks.append(_NO_MARK)
+                continue
+            mark: dict[str, int] = {}
+            for name, form, acute in entries:
+                size = len(form)
+                if name not in mark and tuple(words[position : position + size]) == form:
+                    if any(doc.acute_end(position + k) and not acute[k] for k in range(size)):
+                        continue  # "cavé" is not "cave"
+                    if size > 1 and doc.clause_of[position + size - 1] != doc.clause_of[position]:
+                        continue
+                    mark[name] = size
+            marks.append(mark)
+        return marks
+
+    # -- insults ---------------------------------------------------------------
+
+    def _back(self, doc: _Doc, index: int) -> tuple[int, bool, bool]:
+        """Walk back from before word ``index`` over intensifiers, adjectives and
+        "crisse de": the position of the word reached (-1: none), whether a sacre
+        + de was crossed, whether a collective "gang de" / "espèce de" was."""
+        words = doc.words
+        low = doc.clause_range(index)[0]
+        position = index - 1
+        sacre_de = False
+        sets = self._sets
+        while position >= low:
+            word = words[position]
+            if word in ("de", "d") and position - 1 >= low:
+                before = words[position - 1]
+                if before in sets["collectifs"]:
+                    return position - 1, sacre_de, True
+                if before in sets["sacres"]:
+                    sacre_de = True
+                    position -= 2
+                    continue
+                return position, sacre_de, False
+            if word in sets["intensifs"] or word in sets["qualificatifs"] or word in sets["sacres"]:
+                position -= 1
+                continue
+            return position, sacre_de, False
+        return -1, sacre_de, False
+
+    def _reported(self, doc: _Doc, index: int) -> bool:
+        """Is the word at ``index`` what someone else said: the object of a reporting
+        verb ("il m'a TRAITÉ de cave", "ÉCRIRE cave"), not said of someone after it
+        ("le gars qui a écrit ça EST un idiot")?"""
+        low = doc.clause_range(index)[0]
+        report = self._sets["rapport"]
+        for k in range(index - 1, max(low, index - 6) - 1, -1):
+            word = doc.words[k]
+            if word in _COPULAS or word in _FIRST_COPULAS:
+                return False
+            if word in report:
+                return True
+        return False
+
+    def _person_before(self, doc: _Doc, copula: int) -> bool:
+        """Is the subject of the verb at ``copula`` a person?"""
+        words = doc.words
+        low = doc.clause_range(copula)[0]
+        if copula - 1 < low:
+            return False
+        subject = words[copula - 1]
+        if subject in _SECOND or subject in self._sets["tiers"]:
+            return True
+        if subject in _IMPERSONAL:
+            return False
+        if self._is_person(doc, copula - 1, low) and subject not in self._sets["personnes"]:
+            return True  # "M. Roy est", "Julie est"
+        # the head of the clause's first noun phrase: "LE GARDIEN de soir est",
+        # "y'a une PROF en compta qui est", not "le SHOW des finissants était"
+        sets = self._sets
+        for k in range(low, copula):
+            named = words[k] in sets["titres"] or self._is_name(doc, k, low)
+            if named and (k == low or words[k - 1] not in sets["determinants"]):
+                return True
+            if words[k] in sets["determinants"]:
+                head = k + 1
+                while head < copula and (
+                    words[head] in sets["qualificatifs"] or words[head] in sets["intensifs"]
+                ):
+                    head += 1
+                return head < copula and self._is_person(doc, head, low)
+        return False
+
+    def _is_person(self, doc: _Doc, k: int, low: int) -> bool:
+        word = doc.words[k]
+        sets = self._sets
+        if word in sets["personnes"] or word in sets["titres"]:
+            return True
+        return self._is_name(doc, k, low)
+
+    def _is_name(self, doc: _Doc, k: int, low: int) -> bool:
+        """A capitalised word that reads as a person's name: after a title, or
+        beside another capitalised word, or inside a sentence."""
+        if (
+            not doc.caps[k]
+            or not doc.words[k].isalpha()
+            or doc.words[k] in self._sets["pas_des_noms"]
+        ):
+            return False
+        if k > low and doc.words[k - 1] in self._sets["titres"]:
+            return True
+        beside = (
+            k + 1 < len(doc.words) and doc.caps[k + 1] and doc.clause_of[k + 1] == doc.clause_of[k]
+        ) or (k > low and doc.caps[k - 1] and doc.words[k - 1] not in self._sets["pas_des_noms"])
+        return beside or k > low
+
+    def _is_full_name(self, doc: _Doc, k: int) -> bool:
+        """A first and last name ("Léa Gagnon") or a title and a name ("Mme Roy")."""
+        words, caps = doc.words, doc.caps
+        not_names = self._sets["pas_des_noms"]
+        if not caps[k] or not words[k].isalpha() or words[k] in not_names:
+            return False
+        if k and words[k - 1] in self._sets["titres"] and doc.clause_of[k - 1] == doc.clause_of[k]:
+            return True
+        nxt = k + 1
+        return (
+            nxt < len(words)
+            and caps[nxt]
+            and words[nxt].isalpha()
+            and words[nxt] not in not_names
+            and doc.clause_of[nxt] == doc.clause_of[k]
+        )
+
+    def _insults(self, doc: _Doc, marks: list[Mapping[str, int]], notes: list[str]) -> list[_Hit]:
+        """Insult words aimed at someone (and accusation nouns, read the same way)."""
+        hits: list[_Hit] = []
+        for index, mark in enumerate(marks):
+            if not mark:
+                continue
+            kind = next((c for c in _AIMED_CLASSES if c in mark), None)
+            if kind is None:
+                if "sacres" in mark and self._sacre_aimed(doc, index, mark["sacres"]):
+                    hits.append(_Hit(ProposCategory.INSULTE, index, index + mark["sacres"]))
+                continue
+            end = index + mark[kind]
+            if doc.quoted[index] or self._reported(doc, index):
+                notes.append(
+                    "mot cité ou rapporté, pas adressé : " + _quoted([doc.original(index, end)])
+                )
+                continue
+            if kind == "accusation_noms" and any("dementis" in m for m in marks):
+                continue
+            if self._aimed(doc, marks, kind, index, end):
+                category = (
+                    ProposCategory.DIFFAMATION
+                    if kind == "accusation_noms"
+                    else ProposCategory.INSULTE
+                )
+                hits.append(_Hit(category, index, end))
+        if self._interpellations:
+            for match in self._interpellations.finditer(doc.norm, doc.word_set):
+                start, end = doc.tokens_of(match)
+                if not doc.quoted[start] and not self._reported(doc, start):
+                    hits.append(_Hit(ProposCategory.INSULTE, start, end))
+        return hits
+
+    def _aimed(
+        self, doc: _Doc, marks: list[Mapping[str, int]], kind: str, index: int, end: int
+    ) -> bool:
+        """Is the insult word at ``index`` (of list ``kind``) aimed at a person?"""
+        words = doc.words
+        sets = self._sets
+        low = doc.clause_range(index)[0]
+        position, sacre_de, collective = self._back(doc, index)
+        previous = words[position] if position >= low else ""
+        before = words[position - 1] if position - 1 >= low else ""
+        if previous in _NEGATIONS:
+            return False
+        if self._about_writer(doc, position, low):
+            return False
+        determiner = previous in sets["determinants"]
+        if determiner and previous in _DEFINITE and before in _PLACE_PREPOSITIONS:
+            determiner = False  # "dans la cave", "à la vache"
+        qualified = position < index - 1 and any(
+            words[k] in sets["qualificatifs"] for k in range(position + 1, index)
+        )
+        nominal = collective or sacre_de or determiner
+        copula = -1
+        if previous in _COPULAS:
+            copula = position
+        elif determiner:  # "t'es VRAIMENT une", "est RIEN QU'un"
+            k = position - 1
+            while k >= low and (words[k] in sets["intensifs"] or words[k] in ("rien", "qu")):
+                k -= 1
+            if k >= low and words[k] in _COPULAS:
+                copula = k
+        aimed = copula >= low and self._person_before(doc, copula)
+        # "ce prof incompétent", "la directrice hypocrite"
+        attributive = (
+            position == index - 1
+            and previous in sets["personnes"]
+            and position - 1 >= low
+            and words[position - 1] in _TARGET_DETERMINERS
+        )
+        if kind == "noms":
+            return nominal or qualified or not (previous in _COPULAS and before in _IMPERSONAL)
+        if kind in ("adjectifs", "accusation_noms"):
+            if attributive or aimed or (qualified and not determiner and copula < 0):
+                return True
+            if nominal and copula < 0:
+                clause = doc.clause_of[index]
+                after = words[end] if end < len(words) and doc.clause_of[end] == clause else ""
+                return (
+                    after == ""
+                    or after in _FOLLOWERS
+                    or any(c in marks[end] for c in _AIMED_CLASSES)
+                )
+            return False
+        if kind == "conditionnels":
+            if previous in _VOCATIVE or collective or (nominal and aimed):
+                return True
+            # "Nathalie Roy est la pire enseignante, une vache qui crie"
+            return determiner and any(
+                words[k] in _COPULAS and self._person_before(doc, k) for k in range(low, position)
+            )
+        # physique: only said of a person ("t'es grosse"), never as a noun
+        return not nominal and aimed
+
+    def _about_writer(self, doc: _Doc, position: int, low: int) -> bool:
+        """Is the word before ``position`` (over a determiner and adverbs) "je suis",
+        "chu", "j'étais", "I'm": the writer calling themself names?"""
+        words = doc.words
+        k = position
+        while k >= low and (
+            words[k] in self._sets["determinants"] or words[k] in self._sets["intensifs"]
+        ):
+            k -= 1
+        if k < low:
+            return False
+        if words[k] in ("suis", "chu", "chus", "am"):
+            return True
+        return (
+            words[k] in _COPULAS | _FIRST_COPULAS and k > low and words[k - 1] in ("j", "je", "i")
+        )
+
+    def _sacre_aimed(self, doc: _Doc, index: int, size: int) -> bool:
+        """A sacre used as an insult noun: "t'es un crisse", "mon tabarnak, toi",
+        "gang de crisses" — not "crisse de lundi", "tabarnak que c'est beau"."""
+        words = doc.words
+        clause = doc.clause_of[index]
+        end = index + size
+        after = words[end] if end < len(words) and doc.clause_of[end] == clause else ""
+        if after in ("de", "d", "que", "qu", "of", "that") or after in self._sets["sacres"]:
+            return False
+        if doc.quoted[index] or self._reported(doc, index):
+            return False
+        low = doc.clause_range(index)[0]
+        position, _, collective = self._back(doc, index)
+        previous = words[position] if position >= low else ""
+        before = words[position - 1] if position - 1 >= low else ""
+        if collective:
+            return True
+        if previous in ("mon", "ma", "mes", "ton", "ta", "espece") and (
+            after == "" or after in _SECOND or after in ("toi", "va", "je", "j", "pis")
+        ):
+            return True
+        return (
+            previous in ("un", "une", "des")
+            and before in _COPULAS
+            and self._person_before(doc, position - 1)
+        )
+
+    # -- threats, hate, defamation --------------------------------------------
+
+    def _menaces(self, doc: _Doc, marks: list[Mapping[str, int]]) -> list[_Hit]:
+        hits: list[_Hit] = []
+        if self._menace:
+            for match in self._menace.finditer(doc.norm, doc.word_set):
+                start, end = doc.tokens_of(match)
+                if not doc.quoted[start]:
+                    hits.append(_Hit(ProposCategory.MENACE, start, end, ""))
+        emoji = [i for i, w in enumerate(doc.words) if w in _WEAPON_EMOJI and not doc.quoted[i]]
+        if emoji and any(
+            w in _SECOND or w in ("toi", "te", "mort", "morte", "morts") for w in doc.words
+        ):
+            hits.extend(_Hit(ProposCategory.MENACE, i, i + 1, "") for i in emoji)
+        return hits
+
+    def _hate(self, doc: _Doc, marks: list[Mapping[str, int]]) -> list[_Hit]:
+        hits: list[_Hit] = []
+        groups: list[tuple[int, int]] = []
+        for index, mark in enumerate(marks):
+            if "injures" in mark and not doc.quoted[index] and not self._reported(doc, index):
+                hits.append(_Hit(ProposCategory.HAINE, index, index + mark["injures"], ""))
+            if "groupes" in mark and not doc.quoted[index]:
+                end = index + mark["groupes"]
+                groups.append((index, end))
+                position, sacre_de, collective = self._back(doc, index)
+                before = doc.words[index - 1] if index else ""
+                if collective or before in ("maudits", "maudites", "sales"):
+                    hits.append(
+                        _Hit(
+                            ProposCategory.HAINE,
+                            max(position, 0) if collective else index - 1,
+                            end,
+                            "",
+                        )
+                    )
+        if self._haine_alone:
+            for match in self._haine_alone.finditer(doc.norm, doc.word_set):
+                start, end = doc.tokens_of(match)
+                if not doc.quoted[start] and not self._reported(doc, start):
+                    hits.append(_Hit(ProposCategory.HAINE, start, end, ""))
+        if groups and self._haine and not any("denonciation" in m for m in marks):
+            near = {doc.clause_of[start] + shift for start, _ in groups for shift in (-1, 0, 1)}
+            found = [doc.tokens_of(m) for m in self._haine.finditer(doc.norm, doc.word_set)]
+            found = [
+                (s, e)
+                for s, e in found
+                if doc.clause_of[s] in near
+                and not doc.quoted[s]
+                and not self._reported(doc, s)
+                and (s, e) not in groups
+            ]
+            if found:
+                hits.append(_Hit(ProposCategory.HAINE, *groups[0]))
+                hits.extend(_Hit(ProposCategory.HAINE, s, e) for s, e in found)
+        return hits
+
+    def _defamation(self, doc: _Doc, marks: list[Mapping[str, int]]) -> list[_Hit]:
+        if not self._accusations:
+            return []
+        if any("dementis" in m for m in marks):
+            return []
+        hits: list[_Hit] = []
+        words = doc.words
+        for match in self._accusations.finditer(doc.norm, doc.word_set):
+            start, end = doc.tokens_of(match)
+            if doc.quoted[start]:
+                continue
+            clause = doc.clause_of[start]
+            if doc.questions[clause] and self._asking(doc, clause):
+                continue
+            low, high = doc.clauses[clause]
+            if any(
+                words[k] in _NEGATIONS or words[k] in ("n", "rien")
+                for k in range(max(low, start - 2), start)
+            ):
+                continue
+            if any(self._first_person(doc, k) for k in range(max(low, start - 3), start)):
+                continue
+            if start - 2 >= low and words[start - 2 : start] == ["quelqu", "un"]:
+                continue
+            follows = words[low] in self._sets["tiers"] or words[low] in _IMPERSONAL
+            if not (
+                self._target_in(doc, low, high)
+                or (follows and clause and self._target_in(doc, *doc.clauses[clause - 1]))
+            ):
+                continue
+            hits.append(_Hit(ProposCategory.DIFFAMATION, start, end, ""))
+        return hits
+
+    def _asking(self, doc: _Doc, clause: int) -> bool:
+        """Is this question a real one ("est-ce que…?", "c'est vrai que…?"), not a
+        rhetorical accusation ("pourquoi le cégep cache les plaintes?")?"""
+        low, high = doc.clauses[clause]
+        opening = " ".join(doc.words[low : min(high, low + 4)])
+        return opening.startswith(_ASKING)
+
+    def _target_in(self, doc: _Doc, low: int, high: int) -> bool:
+        """Does the clause name an identifiable person or the college?"""
+        words = doc.words
+        sets = self._sets
+        for k in range(low, high):
+            word = words[k]
+            if word in sets["institutions"]:
+                return True
+            if word in sets["titres"] and k + 1 < high and doc.caps[k + 1]:
+                return True
+            if word in sets["personnes"] and k > low and words[k - 1] in _TARGET_DETERMINERS:
+                return True
+            if (
+                doc.caps[k]
+                and self._is_name(doc, k, low)
+                and ((k + 1 < high and doc.caps[k + 1]) or k > low)
+            ):
+                return True
+        return False
+
+    # -- private information -------------------------------------------------
+
+    def _private(self, doc: _Doc, marks: list[Mapping[str, int]]) -> list[_Hit]:
+        hits = [h for h in self._contacts(doc) if not self._own_contact(doc, h)]
+        hits += self._private_words(doc, marks)
+        return hits
+
+    def _own_contact(self, doc: _Doc, hit: _Hit) -> bool:
+        """Is this number or address the writer's own ("appelez-moi au…")?"""
+        if not self._own or not doc.words:
+            return False
+        token = doc.token_of_text(hit.start)
+        clause = doc.clause_of[token] if token >= 0 else 0
+        for match in self._own.finditer(doc.norm, doc.word_set):
+            start = doc.token_at(match.start())
+            if doc.clause_of[start] in (clause, clause - 1) and start <= max(token, 0):
+                return True
+        return False
+
+    def _contacts(self, doc: _Doc) -> list[_Hit]:
+        """Phone numbers, addresses, codes and e-mails, found in the characters;
+        ``start`` is where they begin in the text."""
+        hits: list[_Hit] = []
+        text = doc.text
+        private = ProposCategory.VIE_PRIVEE
+        if "@" in text:
+            for found in _EMAIL.finditer(text):
+                if (
+                    found.group(1).lower() in _PERSONAL_MAIL
+                    and found.group() not in self._public_texts
+                ):
+                    hits.append(
+                        _Hit(private, found.start(), 0, "courriel personnel", found.group())
+                    )
+        if not _DIGIT.search(text):
+            return hits
+        for match in _PHONE.finditer(text):
+            digits = re.sub(r"\D", "", match.group())
+            if digits[-10:] not in self._public_phones:
+                hits.append(_Hit(private, match.start(), 0, "numéro de téléphone", match.group()))
+        folded = doc.folded
+        for regex in (self._address, self._apartment):
+            for found in regex.finditer(folded.text):
+                if not self._is_public_place(found.group()):
+                    first, last = folded.original(found.start(), found.end())
+                    hits.append(_Hit(private, first, 0, "adresse", text[first:last]))
+        for found in _CODE_PERMANENT.finditer(text):
+            hits.append(_Hit(private, found.start(), 0, "code permanent", found.group()))
+        return hits
+
+    def _private_words(self, doc: _Doc, marks: list[Mapping[str, int]]) -> list[_Hit]:
+        """Private information read in the words: identifiers, health, intimate
+        facts, accounts, where someone lives, minors."""
+        hits: list[_Hit] = []
+        text = doc.text
+        private = ProposCategory.VIE_PRIVEE
+        words = doc.words
+        for index, mark in enumerate(marks):
+            if "identifiants" in mark:
+                end = index + mark["identifiants"]
+                number = self._number_after(doc, end)
+                if number:
+                    hits.append(_Hit(private, index, number, "matricule"))
+            for name, kind in (("sante", "santé"), ("intime", "vie intime")):
+                if name in mark and not doc.quoted[index] and self._said_of_someone(doc, index):
+                    hits.append(_Hit(private, index, index + mark[name], f"{kind} d'une personne"))
+            if "comptes" in mark and index and words[index - 1] in _THIRD_POSSESSIVES:
+                after = doc.folded.original(*doc.spans[index])[1]
+                window = text[after : after + 40]
+                given = _HANDLE.search(window) or _LOCAL_PHONE.search(window)
+                if given:
+                    hits.append(
+                        _Hit(private, index, index + 1, "coordonnées personnelles", given.group())
+                    )
+        if self._residence:
+            for match in self._residence.finditer(doc.norm, doc.word_set):
+                start, end = doc.tokens_of(match)
+                if self._someone_else_before(doc, start):
+                    hits.append(_Hit(private, start, end, "lieu de résidence"))
+        for match in _MINOR.finditer(doc.norm):
+            start = doc.token_at(match.start())
+            age = match.group(1)
+            if age is not None and (int(age) >= 18 or not self._is_age(doc, start)):
+                continue
+            low = doc.clause_range(start)[0]
+            if any(self._first_person(doc, k) or words[k] == "on" for k in range(low, start)):
+                continue
+            clause = doc.clause_of[start]
+            near = [k for k in range(len(words)) if abs(doc.clause_of[k] - clause) <= 1]
+            identified = any(words[k] in _IDENTIFYING for k in near) or any(
+                self._is_full_name(doc, k) for k in near
+            )
+            if identified:
+                end = doc.token_at(match.end() - 2) + 1
+                hits.append(_Hit(private, start, end, "personne mineure identifiable"))
+        return hits
+
+    def _is_age(self, doc: _Doc, start: int) -> bool:
+        """Is the number at ``start`` (before "ans") someone's age — "elle a 15 ans",
+        "la fille de 14 ans", "Léa, 16 ans" — not a duration ("pendant 8 ans",
+        "plus de 8 ans", "il y a 10 ans")?"""
+        words = doc.words
+        low = doc.clause_range(start)[0]
+        previous = words[start - 1] if start > low else ""
+        if previous in ("a", "as", "avait", "aura", "age", "agee", "aged"):
+            return previous != "a" or start - 2 < low or words[start - 2] != "y"
+        if previous in ("de", "d"):
+            return start - 2 >= low and words[start - 2] not in _NOT_AGE
+        first = doc.folded.original(*doc.spans[start])[0]
+        return doc.text[:first].rstrip().endswith(",")
+
+    def _first_person(self, doc: _Doc, k: int) -> bool:
+        """Is word ``k`` the writer ("je", "moi") or the writer's own child ("mon fils")?"""
+        word = doc.words[k]
+        if word in self._sets["premiere_personne"]:
+            return True
+        return word in _OWN and k + 1 < len(doc.words) and doc.words[k + 1] in self._sets["famille"]
+
+    def _number_after(self, doc: _Doc, end: int) -> int:
+        """The end of a 7 to 9 digit number among the 4 words after ``end`` (the
+        digits may be cut in groups: "2207 719"), or 0."""
+        words = doc.words
+        for k in range(end, min(end + 4, len(words))):
+            if not words[k].isdigit():
+                continue
+            digits, stop = "", k
+            while stop < len(words) and words[stop].isdigit() and len(digits) < 9:
+                digits += words[stop]
+                stop += 1
+            if 7 <= len(digits) <= 9:
+                return stop
+        return 0
+
+    def _said_of_someone(self, doc: _Doc, index: int) -> bool:
+        """Is the health or intimate word at ``index`` said of someone other than
+        the writer: "la prof est séropositive", "sa dépression", "il est gai"?"""
+        words = doc.words
+        low = doc.clause_range(index)[0]
+        if index > low and words[index - 1] in _THIRD_POSSESSIVES:
+            return not any(self._first_person(doc, j) for j in range(low, index))
+        k = index - 1
+        while k >= low and words[k] in _HEALTH_SKIP:
+            k -= 1
+        if k < low or words[k] not in _HEALTH_VERBS:
+            return False
+        return self._someone_else_before(doc, index)
+
+    def _someone_else_before(self, doc: _Doc, index: int) -> bool:
+        """Does the clause before ``index`` name someone, and not the writer?"""
+        words = doc.words
+        low = doc.clause_range(index)[0]
+        if any(self._first_person(doc, j) for j in range(low, index)):
+            return False
+        return any(
+            self._is_person(doc, j, low) or words[j] in self._sets["tiers"]
+            for j in range(low, index)
+        )
+
+    def _is_public_place(self, found: str) -> bool:
+        key = _place_key(found)
+        return any(
+            key[: len(p)] == p[: len(key)] or p.startswith(key) for p in self._public_places if key
+        )
+
+
+_ABBREVIATIONS = {
+    "st": "saint",
+    "ste": "sainte",
+    "boul": "boulevard",
+    "bd": "boulevard",
+    "blvd": "boulevard",
+    "av": "avenue",
+    "ave": "avenue",
+    "ch": "chemin",
+}
+
+
+def _place_key(address: str) -> str:
+    """An address reduced to its letters and digits, folded, abbreviations spelled
+    out: "960, rue St-Georges" and "960 rue Saint-Georges, Drummondville" share the
+    key's start."""
+    return "".join(_ABBREVIATIONS.get(w, w) for w in _words_of(address))
+
+
+def _quoted(words: Sequence[str]) -> str:
+    return ", ".join(f"« {' '.join(w.split())} »" for w in words)
+
+
+_REASONS = {
+    ProposCategory.INSULTE: "insulte visant une personne",
+    ProposCategory.DIFFAMATION: (
+        "accusation présentée comme un fait contre une personne identifiable ou le Cégep"
+    ),
+    ProposCategory.MENACE: "menace",
+    ProposCategory.HAINE: "propos haineux envers un groupe",
+    ProposCategory.VIE_PRIVEE: "renseignement privé",
+}

@@ -1,0 +1,248 @@
+"""The propos detector (matchers/propos.py) and ``veille propos``.
+
+- table-driven cases (tests/data/propos_cases.yaml), written from the definitions;
+- the quality bar on the development corpus: precision and recall of ``alert``
+  at least 0.90, per-label recall printed (``pytest -s``) and in the message;
+- the API (severities, verdict, configuration) and the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from matchers.propos import (
+    SEVERITY,
+    ProposCategory,
+    ProposDetector,
+    ProposVerdict,
+    shipped_word_lists,
+)
+from veille.commands.propos import cmd_propos
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+CASES: dict[str, Any] = yaml.safe_load((DATA / "propos_cases.yaml").read_text(encoding="utf-8"))
+PUBLIC = CASES.pop("public_contacts")
+BAR = 0.90
+
+
+@pytest.fixture(scope="module")
+def detector() -> ProposDetector:
+    return ProposDetector.from_config(public_contacts=PUBLIC)
+
+
+def _cases() -> list[Any]:
+    return [
+        pytest.param(case, id=f"{section}:{case['text'][:45]}")
+        for section, cases in CASES.items()
+        for case in cases
+    ]
+
+
+@pytest.mark.parametrize("case", _cases())
+def test_case(case: dict[str, Any], detector: ProposDetector) -> None:
+    if "extra_words" in case or "ignore_words" in case:
+        detector = ProposDetector.from_config(
+            extra_words=case.get("extra_words", {}),
+            ignore_words=case.get("ignore_words", ()),
+            public_contacts=PUBLIC,
+        )
+    verdict = detector.judge(case["text"])
+    expected = None if case["expect"] == "rien" else ProposCategory(case["expect"])
+    assert verdict.category == expected, verdict
+    for word in case.get("words", ()):
+        assert word in verdict.words, verdict
+
+
+def _corpus() -> Path:
+    for folder in (DATA, SHARED):
+        if (folder / "propos-dev.jsonl").is_file():
+            return folder / "propos-dev.jsonl"
+    pytest.skip("propos-dev.jsonl absent (ni tests/data ni ../shared/corpus)")
+
+
+def test_quality_bar_on_the_development_corpus(detector: ProposDetector) -> None:
+    rows = [json.loads(line) for line in _corpus().read_text(encoding="utf-8").splitlines()]
+    found = collections.Counter[str]()
+    exact = collections.Counter[str]()
+    total = collections.Counter[str]()
+    tp = fp = fn = 0
+    for row in rows:
+        verdict = detector.judge(row["text"])
+        alert = verdict.category is not None and verdict.severity >= 1
+        total[row["label"]] += 1
+        found[row["label"]] += alert == row["alert"]
+        exact[row["label"]] += (verdict.category or "ok") == row["label"] or (
+            row["label"] == "vulgaire" and verdict.category is None
+        )
+        tp += alert and row["alert"]
+        fp += alert and not row["alert"]
+        fn += not alert and row["alert"]
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    lines = [f"{len(rows)} commentaires : précision {precision:.3f}, rappel {recall:.3f}"]
+    lines[0] += f", F1 {f1:.3f}"
+    lines += [
+        f"  {label:<12} alerte juste {found[label]:>3}/{total[label]:<3}"
+        f" ({found[label] / total[label]:.2f}), catégorie juste {exact[label]:>3}"
+        for label in sorted(total)
+    ]
+    report = "\n".join(lines)
+    print("\n" + report)
+    assert precision >= BAR and recall >= BAR, report
+
+
+def test_the_shortcut_never_changes_a_verdict(detector: ProposDetector) -> None:
+    """judge() skips the full reading of a comment with no word any rule starts
+    from; the verdicts are those of the full reading."""
+    full = ProposDetector(shipped_word_lists(), public_contacts=PUBLIC, prefilter=False)
+    texts = [case["text"] for cases in CASES.values() for case in cases]
+    texts += [json.loads(line)["text"] for line in _corpus().read_text("utf-8").splitlines()]
+    assert [detector.judge(t) for t in texts] == [full.judge(t) for t in texts]
+
+
+def test_severities() -> None:
+    assert SEVERITY == {
+        ProposCategory.INSULTE: 1,
+        ProposCategory.DIFFAMATION: 2,
+        ProposCategory.VIE_PRIVEE: 2,
+        ProposCategory.HAINE: 2,
+        ProposCategory.MENACE: 3,
+    }
+    assert {c.value for c in ProposCategory} == {
+        "insulte",
+        "diffamation",
+        "menace",
+        "haine",
+        "vie_privee",
+    }
+
+
+def test_the_highest_category_wins(detector: ProposDetector) -> None:
+    verdict = detector.judge("Espèce de cave, je vais te casser la gueule.")
+    assert verdict.category == ProposCategory.MENACE
+    assert verdict.severity == 3
+    assert verdict.reason is not None and verdict.reason.startswith("menace : ")
+
+
+def test_verdict_of_nothing(detector: ProposDetector) -> None:
+    assert detector.judge("") == ProposVerdict(None, 0, (), None)
+    assert detector.judge("Bonne session à tous!") == ProposVerdict(None, 0, (), None)
+    sacre = detector.judge("Tabarnak que c'est beau")
+    assert (sacre.category, sacre.severity, sacre.words, sacre.reason) == (None, 0, (), None)
+    assert sacre.notes == ("sacre sans cible, non signalé : « Tabarnak »",)
+
+
+def test_reason_and_words_as_written(detector: ProposDetector) -> None:
+    verdict = detector.judge("T'es juste un crisse de CAAAAVE")
+    assert verdict.words == ("CAAAAVE",)
+    assert verdict.reason == "insulte visant une personne : « CAAAAVE »"
+
+
+def test_unknown_extra_category_is_refused() -> None:
+    with pytest.raises(ValueError, match="catégorie inconnue « insultes »"):
+        ProposDetector.from_config(extra_words={"insultes": ["gnagnan"]})
+
+
+def test_a_broken_extra_pattern_is_refused() -> None:
+    with pytest.raises(ValueError, match="liste inconnue"):
+        ProposDetector.from_config(extra_words={"menace": ["{armes_blanches} dans le sac"]})
+
+
+def test_public_phones_compare_digits_only() -> None:
+    detector = ProposDetector.from_config(public_contacts=["+1 (819) 478-4671"])
+    assert detector.judge("Appelez au 819.478.4671").category is None
+    assert detector.judge("Appelez Julie au 819.478.4672").category == ProposCategory.VIE_PRIVEE
+
+
+# -- the command ------------------------------------------------------------------
+
+CONFIG = """\
+brand:
+  name: Cégep de Drummondville
+sources:
+  - {name: Exemple, type: feed, url: "http://127.0.0.1:9/feed.xml"}
+digest:
+  to: [communications@cegep.example]
+  from: veille@cegep.example
+propos:
+  alert_at: 2
+  extra_words: {insulte: [gnagnan]}
+  public_contacts: ["819 478-4671"]
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(CONFIG, encoding="utf-8")
+    return path
+
+
+def _run(config: Path, text: str | None = None, file: Path | None = None) -> None:
+    args = argparse.Namespace(config=str(config), text=text, file=str(file) if file else None)
+    assert cmd_propos(args) == 0
+
+
+def test_command_explains_a_verdict(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _run(config, "Le cell de Julie Roy : 819 555-0101")
+    out = capsys.readouterr().out
+    assert out == (
+        "Propos à signaler : vie_privee, gravité 2.\n"
+        "  Mots : « 819 555-0101 »\n"
+        "  Raison : renseignement privé (numéro de téléphone) : « 819 555-0101 »\n"
+    )
+    _run(config, "t'es un gnagnan")
+    out = capsys.readouterr().out
+    assert out.startswith("Propos repéré, sous le seuil d'alerte (propos.alert_at : 2) : insulte")
+    _run(config, "Appelez-nous au 819 478-4671, crisse que c'est simple")
+    assert capsys.readouterr().out == (
+        "Rien à signaler.\n  Note : sacre sans cible, non signalé : « crisse »\n"
+    )
+
+
+def test_command_reads_a_jsonl_file(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "comments.jsonl"
+    rows = [
+        {"id": 1, "text": "Je vais te casser les deux jambes."},
+        {"id": "b", "text": "espèce de cave"},
+        {"id": 3, "text": "Bonne session!"},
+    ]
+    source.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n\n")
+    _run(config, file=source)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0]["id"] == 1 and lines[0]["alert"] and lines[0]["label"] == "menace"
+    assert lines[0]["severity"] == 3 and lines[0]["words"]
+    assert lines[1] == {
+        "id": "b",
+        "alert": False,  # alert_at: 2 in config.yaml, an insult is 1
+        "label": "insulte",
+        "severity": 1,
+        "words": ["cave"],
+    }
+    assert lines[2] == {"id": 3, "alert": False, "label": None, "severity": 0, "words": []}
+
+
+def test_command_through_the_cli(veille: Any) -> None:
+    veille.workspace.write([{"name": "Exemple", "type": "feed", "url": "http://127.0.0.1:9/f"}])
+    said = veille("propos", "gang de caves")
+    assert said.code == 0, said.err
+    assert said.out.startswith("Propos à signaler : insulte, gravité 1.")
+    both = veille("propos")
+    assert both.code == 2
+    assert "donnez soit un TEXTE, soit --file F.jsonl" in both.err
+    bad = veille.workspace.path / "bad.jsonl"
+    bad.write_text('{"id": 1}\n', encoding="utf-8")
+    refused = veille("propos", "--file", str(bad))
+    assert refused.code == 2
+    assert "ligne 1 : objet JSON avec « id » et « text » attendu" in refused.err
