@@ -1,9 +1,9 @@
 """Every ```yaml block of README.md is a configuration veille accepts.
 
 A block is a whole config.yaml (it has ``brand:``, ``sources:`` and ``digest:``), or a
-fragment merged into a minimal valid configuration first: a list or a single mapping
-with ``type:`` is a ``sources:`` list; a mapping of top-level keys (``smtp:``,
-``digest:``…) is merged key by key into the minimal one. A block meant to show a
+fragment merged into a minimal valid configuration first: a list, or a single mapping
+with ``name:`` and ``type:``, is a ``sources:`` list; any other mapping holds sections
+(``smtp:``, ``digest:``…) merged key by key into the minimal one. A block meant to show a
 mistake says so with ``# invalide`` on its first line: it must then be refused.
 """
 
@@ -22,7 +22,6 @@ from veille.errors import ConfigError
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 INVALID = "# invalide"
-TOP_LEVEL = {"brand", "alerts", "sources", "digest", "smtp", "storage", "http", "outbox"}
 MINIMAL: dict[str, Any] = {
     "brand": {"name": "Cégep de Drummondville"},
     "sources": [{"name": "Journal", "type": "feed", "url": "https://journal.test/rss"}],
@@ -63,17 +62,17 @@ def _merged(base: Any, fragment: Any) -> Any:
 def as_config(block: str) -> dict[str, Any]:
     """The whole configuration a README block stands for."""
     data = yaml.safe_load(block)
-    if isinstance(data, list):
+    if isinstance(data, list):  # a sources: list
         return {**MINIMAL, "sources": data}
-    if isinstance(data, dict) and {"brand", "sources", "digest"} <= set(data):
+    if not isinstance(data, dict):
+        raise AssertionError(f"neither a configuration nor a fragment of one: {block!r}")
+    if {"brand", "sources", "digest"} <= set(data):  # a whole config.yaml
         return data
-    if isinstance(data, dict) and "type" in data and not set(data) <= TOP_LEVEL:
+    if {"name", "type"} <= set(data):  # one source: no section of config.yaml is so named
         return {**MINIMAL, "sources": [data]}
-    if isinstance(data, dict) and set(data) <= TOP_LEVEL:
-        merged = _merged(MINIMAL, data)
-        assert isinstance(merged, dict)
-        return merged
-    raise AssertionError(f"neither a configuration nor a fragment of one: {block!r}")
+    merged = _merged(MINIMAL, data)  # sections; one that does not exist is refused
+    assert isinstance(merged, dict)
+    return merged
 
 
 BLOCKS = yaml_blocks(README.read_text(encoding="utf-8"))
@@ -121,3 +120,5 @@ def test_fragments_are_merged_into_a_valid_configuration(tmp_path: Path) -> None
     assert yaml_blocks(text) == [(5, "smtp:\n  host: mail.test\n")]
     with pytest.raises(ConfigError, match="urll"):
         _load(tmp_path, "# invalide\n- {name: A, type: feed, urll: 'https://a.test/'}\n")
+    with pytest.raises(ConfigError):
+        _load(tmp_path, "smtpp:\n  host: mail.test\n")  # a section that does not exist
