@@ -128,9 +128,26 @@ _NO_MARK: Mapping[str, int] = {}  # shared by every word that starts no list ent
 
 # Lists whose entries are patterns (see menace.yaml); the others are word lists.
 _PATTERN_LISTS = frozenset(
-    {"expressions", "interpellations", "generalisations", "accusations", "soi"}
+    {
+        "expressions",
+        "interpellations",
+        "generalisations",
+        "accusations",
+        "soi",
+        "naissance",
+        "injures_motifs",
+    }
 )
-_WORD_FILES = ("sacres", "insulte", "cibles", "menace", "haine", "diffamation", "vie_privee")
+_WORD_FILES = (
+    "ecrit",
+    "sacres",
+    "insulte",
+    "cibles",
+    "menace",
+    "haine",
+    "diffamation",
+    "vie_privee",
+)
 _EXTRA_TARGETS = {
     "insulte": "noms",
     "menace": "expressions",
@@ -451,6 +468,7 @@ _CLASSES = (
     "adjectifs",
     "conditionnels",
     "physique",
+    "attributs",
     "rapport",
     "personnes",
     "titres",
@@ -461,6 +479,7 @@ _CLASSES = (
     "defauts",
     "pas_des_noms",
     "injures",
+    "injures_nominales",
     "groupes",
     "denonciation",
     "dementis",
@@ -468,6 +487,8 @@ _CLASSES = (
     "sante",
     "intime",
     "comptes",
+    "plaques",
+    "horaires",
     "accusation_noms",
 )
 # lists whose words can start a finding or a note (the shortcut of judge)
@@ -477,14 +498,18 @@ _TRIGGER_CLASSES = frozenset(
         "adjectifs",
         "conditionnels",
         "physique",
+        "attributs",
         "accusation_noms",
         "sacres",
         "injures",
+        "injures_nominales",
         "groupes",
         "sante",
         "intime",
         "identifiants",
         "comptes",
+        "plaques",
+        "horaires",
     )
 )
 # the words the minors' rule reads, and what sends a text to the full reading at once:
@@ -492,7 +517,18 @@ _TRIGGER_CLASSES = frozenset(
 # weapon emoji
 _MINOR_WORDS = frozenset(("ans", "sec", "secondaire", "mineure", "mineur"))
 _QUICK_EXIT = re.compile("[0-9@$*🔪🔫💣🗡🪓]")
-_AIMED_CLASSES = ("noms", "accusation_noms", "adjectifs", "conditionnels", "physique")
+_AIMED_CLASSES = (
+    "noms",
+    "accusation_noms",
+    "adjectifs",
+    "conditionnels",
+    "physique",
+    "attributs",
+)
+# "what A clown", "he is AN idiot": the English article (French "a" is a verb)
+_ENGLISH_BEFORE_A = frozenset("what such is are was were re s".split())  # noqa: SIM905
+# "quel clown", "quelle vache": an exclamation names someone
+_EXCLAIMING = frozenset("quel quelle quels quelles".split())  # noqa: SIM905
 
 _COPULAS = frozenset(
     (  # noqa: SIM905
@@ -508,6 +544,7 @@ _SECOND = frozenset("t tu vous you u ya".split())  # noqa: SIM905
 _VOCATIVE = frozenset("mon ma mes you your".split())  # noqa: SIM905
 _PLACE_PREPOSITIONS = frozenset("dans a de du sous au aux en sur vers par".split())  # noqa: SIM905
 _DEFINITE = frozenset("le la les l".split())  # noqa: SIM905
+_TOPIC = frozenset("sur contre du des au aux about against".split())  # noqa: SIM905
 # what may follow an insult adjective used as a noun: "une incompétente totale", "des
 # hypocrites au cégep", "cette épaisse-là"
 _FOLLOWERS = frozenset(
@@ -519,11 +556,10 @@ _FOLLOWERS = frozenset(
 )
 _HEALTH_VERBS = frozenset(
     (  # noqa: SIM905
-        "est sont etait a avait as ont fait faisait souffre souffrait atteint "
+        "est sont etait a avait as ont ete fait faisait souffre souffrait atteint "
         "atteinte diagnostique diagnostiquee prend prenait has is was"
     ).split()
 )
-_HEALTH_SKIP = frozenset("le la l un une des du de d en".split())  # noqa: SIM905
 _TARGET_DETERMINERS = frozenset(
     (  # noqa: SIM905
         "le la l les ce cet cette ces son sa ses notre votre leur un une mon ma mes"
@@ -562,6 +598,7 @@ _PHONE = re.compile(
 _CODE_PERMANENT = re.compile(r"\b[A-Z]{4}\s?\d{4}\s?\d{4}\b")
 _HANDLE = re.compile(r"@[\w.]{2,}|[\w.+-]+@[\w-]+\.[\w.]+")
 _DIGIT = re.compile(r"\d")
+_PLATE = re.compile(r"\b[A-Z0-9]{3}[ -]?[A-Z0-9]{3,4}\b")
 _LOCAL_PHONE = re.compile(r"(?<!\d)\d{3}[\s.\-]?\d{4}(?!\d)")
 _EMAIL = re.compile(r"[\w.+-]+@([\w-]+)\.[a-z.]{2,}", re.IGNORECASE)
 _PERSONAL_MAIL = frozenset(
@@ -578,6 +615,54 @@ class _Hit:
     end: int  # after the last token
     kind: str = ""  # French: what kind of private information
     said: str = ""  # the text as written, for hits found in characters, not words
+
+
+# a contraction's first word -> (the words written, the words read), longest first
+_Contractions = Mapping[str, Sequence[tuple[tuple[str, ...], tuple[str, ...]]]]
+
+
+def _contractions(
+    entries: Iterable[str],
+) -> dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]:
+    table: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+    for entry in entries:
+        written, _, read = entry.partition("=")
+        key, value = _words_of(written), _words_of(read)
+        if not key or not value:
+            raise ValueError(f"contraction « {entry} » : « écrit = lu » attendu")
+        table.setdefault(key[0], []).append((key, value))
+    for candidates in table.values():
+        candidates.sort(key=lambda item: -len(item[0]))
+    return table
+
+
+def _expand(
+    contractions: _Contractions,
+    words: list[str],
+    spans: list[tuple[int, int]],
+    quoted: list[bool],
+    clause_of: list[int],
+) -> tuple[list[str], list[tuple[int, int]], list[bool], list[int]]:
+    """The words with each contraction replaced by the words it stands for; those
+    words share the span of what was written."""
+    out: tuple[list[str], list[tuple[int, int]], list[bool], list[int]] = ([], [], [], [])
+    index = 0
+    while index < len(words):
+        size: int = 1
+        read: tuple[str, ...] = (words[index],)
+        for key, value in contractions.get(words[index], ()):
+            end = index + len(key)
+            if tuple(words[index:end]) == key and clause_of[end - 1] == clause_of[index]:
+                size, read = len(key), value
+                break
+        span = (spans[index][0], spans[index + size - 1][1])
+        for word in read:
+            out[0].append(word)
+            out[1].append(span)
+            out[2].append(quoted[index])
+            out[3].append(clause_of[index])
+        index += size
+    return out
 
 
 class _Doc:
@@ -600,7 +685,7 @@ class _Doc:
         "_word_set",
     )
 
-    def __init__(self, text: str, vocabulary: frozenset[str]) -> None:
+    def __init__(self, text: str, vocabulary: frozenset[str], contractions: _Contractions) -> None:
         self.text = text
         folded = fold(text)
         self._starts: list[int] | None = None
@@ -666,6 +751,12 @@ class _Doc:
         if len(words) > clause_start:
             clauses.append((clause_start, len(words)))
             questions.append(False)
+        if contractions and not contractions.keys().isdisjoint(words):
+            words, spans, quoted, clause_of = _expand(contractions, words, spans, quoted, clause_of)
+            clauses = [
+                (clause_of.index(c), len(clause_of) - clause_of[::-1].index(c))
+                for c in range(len(clauses))
+            ]
         self.words = words
         self.spans = spans
         self._caps: list[bool] | None = None
@@ -765,6 +856,13 @@ class _Doc:
             )
         return token in self._acute
 
+    def token_at_end(self, end: int) -> int:
+        """The first word of the number ending before word ``end`` ("2207 719")."""
+        start = end - 1
+        while start > 0 and self.words[start - 1].isdigit():
+            start -= 1
+        return start
+
     def token_of_text(self, position: int) -> int:
         """The last word starting at or before ``position`` of the original text (-1: none)."""
         if self._starts is None:
@@ -794,6 +892,7 @@ class ProposDetector:
             for name, entries in lists.items()
         }
         self._lists = clean
+        self._contractions = _contractions(clean.get("contractions", ()))
         self._sets: dict[str, frozenset[str]] = {}
         index: dict[str, list[tuple[str, tuple[str, ...], tuple[bool, ...]]]] = {}
         vocabulary: set[str] = set()
@@ -818,6 +917,7 @@ class ProposDetector:
         self._menace = _Patterns(clean.get("expressions", ()), clean)
         self._interpellations = _Patterns(clean.get("interpellations", ()), clean)
         self._own = _Patterns(clean.get("soi", ()), clean)
+        self._birth = _Patterns(clean.get("naissance", ()), clean)
         self._haine = _Patterns(clean.get("generalisations", ()), clean)
         self._haine_alone = _Patterns(clean.get("injures_motifs", ()), clean)
         self._accusations = _Patterns(clean.get("accusations", ()), clean)
@@ -867,6 +967,7 @@ class ProposDetector:
             self._haine_alone,
             self._accusations,
             self._residence,
+            self._birth,
         ):
             keys = patterns.keys()
             if keys is None:
@@ -913,7 +1014,7 @@ class ProposDetector:
         """The verdict on one comment."""
         if not text or not text.strip() or self._nothing_to_read(text):
             return _NOTHING
-        doc = _Doc(text, self._vocabulary)
+        doc = _Doc(text, self._vocabulary, self._contractions)
         marks = self._marks(doc)
         notes: list[str] = []
         hits: list[_Hit] = []
@@ -997,6 +1098,13 @@ class ProposDetector:
             if word in sets["intensifs"] or word in sets["qualificatifs"] or word in sets["sacres"]:
                 position -= 1
                 continue
+            if (
+                word in ("plus", "moins")
+                and position - 1 >= low
+                and words[position - 1] in _DEFINITE
+            ):
+                position -= 1  # "la PLUS conne": a superlative, not "plus" of a negation
+                continue
             return position, sacre_de, False
         return -1, sacre_de, False
 
@@ -1024,11 +1132,17 @@ class ProposDetector:
         if subject in _SECOND or subject in self._sets["tiers"]:
             return True
         if subject in _IMPERSONAL:
-            return False
+            # "ce prof-là c'est un clown", "Julie, c'est une hypocrite"
+            return subject in ("c", "cest") and self._person_heads(doc, low, copula - 1)
         if self._is_person(doc, copula - 1, low) and subject not in self._sets["personnes"]:
             return True  # "M. Roy est", "Julie est"
-        # the head of the clause's first noun phrase: "LE GARDIEN de soir est",
-        # "y'a une PROF en compta qui est", not "le SHOW des finissants était"
+        return self._person_heads(doc, low, copula)
+
+    def _person_heads(self, doc: _Doc, low: int, copula: int) -> bool:
+        """Is the clause's first noun phrase before ``copula`` a person: "LE
+        GARDIEN de soir est", "y'a une PROF en compta qui est", "M. ROY est", not
+        "le SHOW des finissants était"?"""
+        words = doc.words
         sets = self._sets
         for k in range(low, copula):
             named = words[k] in sets["titres"] or self._is_name(doc, k, low)
@@ -1130,7 +1244,9 @@ class ProposDetector:
             return False
         if self._about_writer(doc, position, low):
             return False
-        determiner = previous in sets["determinants"]
+        determiner = previous in sets["determinants"] or (
+            previous in ("a", "an") and before in _ENGLISH_BEFORE_A
+        )
         if determiner and previous in _DEFINITE and before in _PLACE_PREPOSITIONS:
             determiner = False  # "dans la cave", "à la vache"
         qualified = position < index - 1 and any(
@@ -1169,13 +1285,14 @@ class ProposDetector:
                 )
             return False
         if kind == "conditionnels":
-            if previous in _VOCATIVE or collective or (nominal and aimed):
+            exclaimed = previous in _EXCLAIMING or (previous in ("a", "an") and before == "what")
+            if previous in _VOCATIVE or collective or exclaimed or (nominal and aimed):
                 return True
             # "Nathalie Roy est la pire enseignante, une vache qui crie"
             return determiner and any(
                 words[k] in _COPULAS and self._person_before(doc, k) for k in range(low, position)
             )
-        # physique: only said of a person ("t'es grosse"), never as a noun
+        # physique, attributs: only said of a person ("t'es grosse"), never as a noun
         return not nominal and aimed
 
     def _about_writer(self, doc: _Doc, position: int, low: int) -> bool:
@@ -1242,6 +1359,23 @@ class ProposDetector:
         hits: list[_Hit] = []
         groups: list[tuple[int, int]] = []
         for index, mark in enumerate(marks):
+            if "injures_nominales" in mark and not doc.quoted[index]:
+                position, sacre_de, collective = self._back(doc, index)
+                previous = doc.words[position] if position >= 0 else ""
+                if (
+                    collective
+                    or sacre_de
+                    or previous in self._sets["determinants"]
+                    or previous
+                    in (
+                        "maudits",
+                        "maudites",
+                        "sales",
+                    )
+                ):
+                    hits.append(
+                        _Hit(ProposCategory.HAINE, index, index + mark["injures_nominales"])
+                    )
             if "injures" in mark and not doc.quoted[index] and not self._reported(doc, index):
                 hits.append(_Hit(ProposCategory.HAINE, index, index + mark["injures"], ""))
             if "groupes" in mark and not doc.quoted[index]:
@@ -1399,9 +1533,23 @@ class ProposDetector:
         for index, mark in enumerate(marks):
             if "identifiants" in mark:
                 end = index + mark["identifiants"]
-                number = self._number_after(doc, end)
+                number = self._number_after(doc, end, 4) or self._number_after(doc, 0, len(words))
                 if number:
-                    hits.append(_Hit(private, index, number, "matricule"))
+                    hits.append(_Hit(private, index, end, "matricule"))
+                    hits.append(_Hit(private, doc.token_at_end(number), number, "matricule"))
+            if "plaques" in mark:
+                after = doc.folded.original(*doc.spans[index])[1]
+                plate = _PLATE.search(text, after, min(len(text), after + 60))
+                if plate and re.search(r"\d", plate.group()) and re.search("[A-Z]", plate.group()):
+                    hits.append(
+                        _Hit(private, plate.start(), 0, "plaque d'immatriculation", plate.group())
+                    )
+            if "horaires" in mark and self._schedule_of_someone(
+                doc, index, index + mark["horaires"]
+            ):
+                hits.append(
+                    _Hit(private, index, index + mark["horaires"], "horaire d'une personne")
+                )
             for name, kind in (("sante", "santé"), ("intime", "vie intime")):
                 if name in mark and not doc.quoted[index] and self._said_of_someone(doc, index):
                     hits.append(_Hit(private, index, index + mark[name], f"{kind} d'une personne"))
@@ -1413,6 +1561,12 @@ class ProposDetector:
                     hits.append(
                         _Hit(private, index, index + 1, "coordonnées personnelles", given.group())
                     )
+        for match in self._birth.finditer(doc.norm, doc.word_set):
+            start, end = doc.tokens_of(match)
+            if self._someone_else_before(doc, start) or any(
+                self._is_full_name(doc, k) for k in range(*doc.clause_range(start))
+            ):
+                hits.append(_Hit(private, start, end, "date de naissance"))
         if self._residence:
             for match in self._residence.finditer(doc.norm, doc.word_set):
                 start, end = doc.tokens_of(match)
@@ -1457,11 +1611,11 @@ class ProposDetector:
             return True
         return word in _OWN and k + 1 < len(doc.words) and doc.words[k + 1] in self._sets["famille"]
 
-    def _number_after(self, doc: _Doc, end: int) -> int:
-        """The end of a 7 to 9 digit number among the 4 words after ``end`` (the
-        digits may be cut in groups: "2207 719"), or 0."""
+    def _number_after(self, doc: _Doc, end: int, within: int) -> int:
+        """The end of a 7 to 9 digit number among the ``within`` words after ``end``
+        (the digits may be cut in groups: "2207 719"), or 0."""
         words = doc.words
-        for k in range(end, min(end + 4, len(words))):
+        for k in range(end, min(end + within, len(words))):
             if not words[k].isdigit():
                 continue
             digits, stop = "", k
@@ -1472,6 +1626,18 @@ class ProposDetector:
                 return stop
         return 0
 
+    def _schedule_of_someone(self, doc: _Doc, index: int, end: int) -> bool:
+        """ "son horaire", "l'horaire de Julie Roy" — not "mon horaire", "l'horaire
+        de la bibliothèque"."""
+        words = doc.words
+        if index and words[index - 1] in _THIRD_POSSESSIVES:
+            return True
+        return (
+            end + 1 < len(words)
+            and words[end] in ("de", "d", "of")
+            and (self._is_full_name(doc, end + 1) or words[end + 1] in self._sets["titres"])
+        )
+
     def _said_of_someone(self, doc: _Doc, index: int) -> bool:
         """Is the health or intimate word at ``index`` said of someone other than
         the writer: "la prof est séropositive", "sa dépression", "il est gai"?"""
@@ -1479,10 +1645,18 @@ class ProposDetector:
         low = doc.clause_range(index)[0]
         if index > low and words[index - 1] in _THIRD_POSSESSIVES:
             return not any(self._first_person(doc, j) for j in range(low, index))
+        # "est séropositive", "a fait une dépression", "est en arrêt maladie pour un burnout";
+        # not a topic: "un cours sur le cancer", "la lutte contre le cancer", "à la Société
+        # du cancer"
         k = index - 1
-        while k >= low and words[k] in _HEALTH_SKIP:
+        while k >= low and words[k] in _DEFINITE:
             k -= 1
-        if k < low or words[k] not in _HEALTH_VERBS:
+        if k >= low and words[k] in _TOPIC:
+            return False
+        if not any(
+            words[k] in _HEALTH_VERBS and doc.original(k, k + 1) != "à"
+            for k in range(max(low, index - 4), index)
+        ):
             return False
         return self._someone_else_before(doc, index)
 
