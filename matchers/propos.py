@@ -403,12 +403,16 @@ class _Patterns:
         self._regexes: list[re.Pattern[str]] = []
         self._by_word: dict[str, list[int]] = {}
         self._always: list[int] = []
+        self._digits: set[int] = set()  # patterns that need a number
         for pattern in patterns:
             if not pattern.strip():
                 continue
             number = len(self._regexes)
             self._regexes.append(re.compile("(?<= )" + _pattern_regex(pattern, lists)))
-            first = _key(_items(pattern), lists)
+            items = _items(pattern)
+            if "#" in items:
+                self._digits.add(number)
+            first = _key(items, lists)
             if first is None:
                 self._always.append(number)
             else:
@@ -421,7 +425,11 @@ class _Patterns:
     def keys(self) -> frozenset[str] | None:
         """The words one of which a text needs for any pattern to match (None: a
         pattern can match without any known word)."""
-        return None if self._always else frozenset(self._by_word)
+        if any(n not in self._digits for n in self._always):
+            return None
+        return frozenset(
+            word for word, numbers in self._by_word.items() if not self._digits.issuperset(numbers)
+        )
 
     def finditer(self, norm: str, words: Set[str]) -> list[re.Match[str]]:
         """Every match in the normalised text, in order; overlapping matches of
@@ -751,12 +759,16 @@ class _Doc:
         if len(words) > clause_start:
             clauses.append((clause_start, len(words)))
             questions.append(False)
-        if contractions and not contractions.keys().isdisjoint(words):
+        if contractions and any(
+            tuple(words[i : i + len(key)]) == key
+            for i, word in enumerate(words)
+            for key, _ in contractions.get(word, ())
+        ):
             words, spans, quoted, clause_of = _expand(contractions, words, spans, quoted, clause_of)
-            clauses = [
-                (clause_of.index(c), len(clause_of) - clause_of[::-1].index(c))
-                for c in range(len(clauses))
-            ]
+            bounds: dict[int, list[int]] = {}
+            for number, clause in enumerate(clause_of):
+                bounds.setdefault(clause, [number, number])[1] = number + 1
+            clauses = [(bounds[c][0], bounds[c][1]) for c in range(len(clauses))]
         self.words = words
         self.spans = spans
         self._caps: list[bool] | None = None
