@@ -498,6 +498,8 @@ _CLASSES = (
     "plaques",
     "horaires",
     "accusation_noms",
+    "doux",
+    "taquinerie",
 )
 # lists whose words can start a finding or a note (the shortcut of judge)
 _TRIGGER_CLASSES = frozenset(
@@ -552,7 +554,9 @@ _SECOND = frozenset("t tu vous you u ya".split())  # noqa: SIM905
 _VOCATIVE = frozenset("mon ma mes you your".split())  # noqa: SIM905
 _PLACE_PREPOSITIONS = frozenset("dans a de du sous au aux en sur vers par".split())  # noqa: SIM905
 _DEFINITE = frozenset("le la les l".split())  # noqa: SIM905
-_TOPIC = frozenset("sur contre du des au aux about against".split())  # noqa: SIM905
+_FOND_EMOJI = "😂🤣😍❤💕😆😄🥰"
+_NOT_ONLY = frozenset("juste seulement rien que qu just only".split())  # noqa: SIM905
+_TOPIC = frozenset("sur contre du au aux about against".split())  # noqa: SIM905
 # what may follow an insult adjective used as a noun: "une incompétente totale", "des
 # hypocrites au cégep", "cette épaisse-là"
 _FOLLOWERS = frozenset(
@@ -1228,6 +1232,8 @@ class ProposDetector:
                 continue
             if kind == "accusation_noms" and any("dementis" in m for m in marks):
                 continue
+            if "doux" in mark and self._teasing(doc, marks):
+                continue
             if self._aimed(doc, marks, kind, index, end):
                 category = (
                     ProposCategory.DIFFAMATION
@@ -1242,6 +1248,10 @@ class ProposDetector:
                     hits.append(_Hit(ProposCategory.INSULTE, start, end))
         return hits
 
+    def _teasing(self, doc: _Doc, marks: list[Mapping[str, int]]) -> bool:
+        """Does the comment laugh or praise ("lol", "bravo", 😂)?"""
+        return any("taquinerie" in m for m in marks) or any(c in doc.text for c in _FOND_EMOJI)
+
     def _aimed(
         self, doc: _Doc, marks: list[Mapping[str, int]], kind: str, index: int, end: int
     ) -> bool:
@@ -1252,8 +1262,8 @@ class ProposDetector:
         position, sacre_de, collective = self._back(doc, index)
         previous = words[position] if position >= low else ""
         before = words[position - 1] if position - 1 >= low else ""
-        if previous in _NEGATIONS:
-            return False
+        if previous in _NEGATIONS and words[position + 1] not in _NOT_ONLY:
+            return False  # "t'es pas cave", but "t'es pas juste con, t'es…" insults
         if self._about_writer(doc, position, low):
             return False
         determiner = previous in sets["determinants"] or (
@@ -1543,7 +1553,7 @@ class ProposDetector:
         private = ProposCategory.VIE_PRIVEE
         words = doc.words
         for index, mark in enumerate(marks):
-            if "identifiants" in mark:
+            if "identifiants" in mark and not (index and words[index - 1] in _OWN):
                 end = index + mark["identifiants"]
                 number = self._number_after(doc, end, 4) or self._number_after(doc, 0, len(words))
                 if number:
