@@ -136,6 +136,7 @@ _PATTERN_LISTS = frozenset(
         "soi",
         "naissance",
         "injures_motifs",
+        "divulgation",
     }
 )
 _WORD_FILES = (
@@ -500,6 +501,8 @@ _CLASSES = (
     "accusation_noms",
     "doux",
     "taquinerie",
+    "delits",
+    "sujets",
 )
 # lists whose words can start a finding or a note (the shortcut of judge)
 _TRIGGER_CLASSES = frozenset(
@@ -520,6 +523,7 @@ _TRIGGER_CLASSES = frozenset(
         "comptes",
         "plaques",
         "horaires",
+        "delits",
     )
 )
 # the words the minors' rule reads, and what sends a text to the full reading at once:
@@ -554,8 +558,11 @@ _SECOND = frozenset("t tu vous you u ya".split())  # noqa: SIM905
 _VOCATIVE = frozenset("mon ma mes you your".split())  # noqa: SIM905
 _PLACE_PREPOSITIONS = frozenset("dans a de du sous au aux en sur vers par".split())  # noqa: SIM905
 _DEFINITE = frozenset("le la les l".split())  # noqa: SIM905
+_LAUGH_EMOJI = "😂🤣😆"
+_LAUGH_WORDS = frozenset("lol mdr ptdr haha hahaha hihi lmao".split())  # noqa: SIM905
 _FOND_EMOJI = "😂🤣😍❤💕😆😄🥰"
 _NOT_ONLY = frozenset("juste seulement rien que qu just only".split())  # noqa: SIM905
+_BEFORE_NOUN = frozenset("de d du des contre sur en entre sans".split())  # noqa: SIM905
 _TOPIC = frozenset("sur contre du au aux about against".split())  # noqa: SIM905
 # what may follow an insult adjective used as a noun: "une incompétente totale", "des
 # hypocrites au cégep", "cette épaisse-là"
@@ -574,7 +581,8 @@ _HEALTH_VERBS = frozenset(
 )
 _TARGET_DETERMINERS = frozenset(
     (  # noqa: SIM905
-        "le la l les ce cet cette ces son sa ses notre votre leur un une mon ma mes"
+        "le la l les ce cet cette ces son sa ses notre votre leur un une mon ma mes "
+        "the our your this that his her"
     ).split()
 )
 _ASKING = (
@@ -597,7 +605,8 @@ _MINOR = re.compile(
 )
 _IDENTIFYING = frozenset(
     (  # noqa: SIM905
-        "photo photos video videos reste habite demeure appelle nom school ecole polyvalente"
+        "reste habite demeure appelle nom school ecole polyvalente coin autobus tag taguez "
+        "identifiez"
     ).split()
 )
 _NOT_AGE = frozenset("plus moins pres environ ici depuis bout pendant delai".split())  # noqa: SIM905
@@ -610,6 +619,8 @@ _PHONE = re.compile(
 _CODE_PERMANENT = re.compile(r"\b[A-Z]{4}\s?\d{4}\s?\d{4}\b")
 _HANDLE = re.compile(r"@[\w.]{2,}|[\w.+-]+@[\w-]+\.[\w.]+")
 _DIGIT = re.compile(r"\d")
+# toll-free area codes: an organisation's line, never a person's
+_TOLL_FREE = frozenset(("800", "833", "844", "855", "866", "877", "888"))
 _PLATE = re.compile(r"\b[A-Z0-9]{3}[ -]?[A-Z0-9]{3,4}\b")
 _LOCAL_PHONE = re.compile(r"(?<!\d)\d{3}[\s.\-]?\d{4}(?!\d)")
 _EMAIL = re.compile(r"[\w.+-]+@([\w-]+)\.[a-z.]{2,}", re.IGNORECASE)
@@ -934,6 +945,7 @@ class ProposDetector:
         self._interpellations = _Patterns(clean.get("interpellations", ()), clean)
         self._own = _Patterns(clean.get("soi", ()), clean)
         self._birth = _Patterns(clean.get("naissance", ()), clean)
+        self._disclosure = _Patterns(clean.get("divulgation", ()), clean)
         self._haine = _Patterns(clean.get("generalisations", ()), clean)
         self._haine_alone = _Patterns(clean.get("injures_motifs", ()), clean)
         self._accusations = _Patterns(clean.get("accusations", ()), clean)
@@ -984,6 +996,7 @@ class ProposDetector:
             self._accusations,
             self._residence,
             self._birth,
+            self._disclosure,
         ):
             keys = patterns.keys()
             if keys is None:
@@ -1037,6 +1050,8 @@ class ProposDetector:
         hits += self._menaces(doc, marks)
         hits += self._hate(doc, marks)
         hits += self._defamation(doc, marks)
+        if not any("dementis" in m for m in marks):
+            hits += self._misconduct(doc, marks)
         hits += self._private(doc, marks)
         hits += self._insults(doc, marks, notes)
         hits = [h for h in hits if not self._is_ignored(doc, h)]
@@ -1248,6 +1263,10 @@ class ProposDetector:
                     hits.append(_Hit(ProposCategory.INSULTE, start, end))
         return hits
 
+    def _laughing(self, doc: _Doc) -> bool:
+        """Does the comment laugh ("lol", "mdr", 😂)? Threats said laughing are banter."""
+        return any(c in doc.text for c in _LAUGH_EMOJI) or not _LAUGH_WORDS.isdisjoint(doc.words)
+
     def _teasing(self, doc: _Doc, marks: list[Mapping[str, int]]) -> bool:
         """Does the comment laugh or praise ("lol", "bravo", 😂)?"""
         return any("taquinerie" in m for m in marks) or any(c in doc.text for c in _FOND_EMOJI)
@@ -1371,6 +1390,8 @@ class ProposDetector:
                 if not doc.quoted[start]:
                     hits.append(_Hit(ProposCategory.MENACE, start, end, ""))
         emoji = [i for i, w in enumerate(doc.words) if w in _WEAPON_EMOJI and not doc.quoted[i]]
+        if hits and self._laughing(doc) and not emoji:
+            hits = []  # "je vais te tuer au Mario Kart 😂": banter
         if emoji and any(
             w in _SECOND or w in ("toi", "te", "mort", "morte", "morts") for w in doc.words
         ):
@@ -1459,6 +1480,10 @@ class ProposDetector:
                 continue
             if start - 2 >= low and words[start - 2 : start] == ["quelqu", "un"]:
                 continue
+            if start > low and (
+                words[start - 1] in self._sets["determinants"] or words[start - 1] in _BEFORE_NOUN
+            ):
+                continue  # "contre la fraude", "victime de fraude": a noun, not a verb
             follows = words[low] in self._sets["tiers"] or words[low] in _IMPERSONAL
             if not (
                 self._target_in(doc, low, high)
@@ -1466,6 +1491,34 @@ class ProposDetector:
             ):
                 continue
             hits.append(_Hit(ProposCategory.DIFFAMATION, start, end, ""))
+        return hits
+
+    def _misconduct(self, doc: _Doc, marks: list[Mapping[str, int]]) -> list[_Hit]:
+        """Misconduct named as a noun in a sentence that names a target: "le prof
+        fait payer ses étudiants, c'est de l'extorsion" — not a topic ("une
+        politique contre le harcèlement"), a question, a denial or the writer's."""
+        hits: list[_Hit] = []
+        words = doc.words
+        topics = self._sets["sujets"]
+        for index, mark in enumerate(marks):
+            if "delits" not in mark or doc.quoted[index]:
+                continue
+            clause = doc.clause_of[index]
+            low, high = doc.clauses[clause]
+            if doc.questions[clause] and self._asking(doc, clause):
+                continue
+            before = [w for w in words[max(low, index - 4) : index] if w not in _DEFINITE]
+            if any(
+                w in topics or w in _NEGATIONS or w in ("aucun", "aucune", "sans") for w in before
+            ):
+                continue
+            if any(self._first_person(doc, k) for k in range(low, index)):
+                continue
+            follows = words[low] in self._sets["tiers"] or words[low] in _IMPERSONAL
+            if self._target_in(doc, low, high) or (
+                follows and clause and self._target_in(doc, *doc.clauses[clause - 1])
+            ):
+                hits.append(_Hit(ProposCategory.DIFFAMATION, index, index + mark["delits"]))
         return hits
 
     def _asking(self, doc: _Doc, clause: int) -> bool:
@@ -1533,7 +1586,7 @@ class ProposDetector:
             return hits
         for match in _PHONE.finditer(text):
             digits = re.sub(r"\D", "", match.group())
-            if digits[-10:] not in self._public_phones:
+            if digits[-10:] not in self._public_phones and digits[-10:-7] not in _TOLL_FREE:
                 hits.append(_Hit(private, match.start(), 0, "numéro de téléphone", match.group()))
         folded = doc.folded
         for regex in (self._address, self._apartment):
@@ -1583,6 +1636,10 @@ class ProposDetector:
                     hits.append(
                         _Hit(private, index, index + 1, "coordonnées personnelles", given.group())
                     )
+        for match in self._disclosure.finditer(doc.norm, doc.word_set):
+            start, end = doc.tokens_of(match)
+            if not doc.quoted[start]:
+                hits.append(_Hit(private, start, end, "personne désignée pour être retrouvée"))
         for match in self._birth.finditer(doc.norm, doc.word_set):
             start, end = doc.tokens_of(match)
             if self._someone_else_before(doc, start) or any(
