@@ -4,75 +4,90 @@
 (``insulte`` 1, ``diffamation`` 2, ``haine`` 2, ``vie_privee`` 2, ``menace`` 3;
 the highest wins when several apply), the words of the text that triggered it
 and a French reason. Rules and word lists, no model; the lists are commented
-YAML files in ``matchers/propos_words/`` and config.yaml's ``propos:`` block
-extends them (``extra_words``, ``ignore_words``, ``public_contacts``).
+YAML files in ``matchers/propos_words/`` (one per category, plus ``sacres``,
+``cibles`` — who can be aimed at — and ``ecrit`` — contractions), and
+config.yaml's ``propos:`` block extends them (``extra_words``,
+``ignore_words``, ``public_contacts``).
 
 How a comment is read
 ---------------------
-The text is folded as the brand matcher folds it (lower case, no accents,
-curly apostrophes straightened), then cut into words; apostrophes and hyphens
-separate words ("t'es" is "t es"), sentence punctuation ends a clause. Before
-any lookup, obfuscation is undone: letters spelled apart ("c o n n e",
-"i.d.i.o.t"), leetspeak in a word that has letters (0→o, 1→i, 3→e, 4 and @→a,
-$ and 5→s: "c0nnard", "t@barn@k"), a masked letter ("b*tard": any vowel that
-makes a listed word) and letters repeated three times or more ("caaaave",
-"connnnard"). Words are whole words: "cave" is not in "cavé", "concave",
-"Cavendish"; "con" is not in "connaissance".
+The text is folded as the brand matcher folds it (lower case, no accents),
+then cut into words; apostrophes and hyphens separate words ("t'es" is
+"t es"), sentence punctuation ends a clause. Obfuscation is undone: letters
+spelled apart ("c o n n e", "i.d.i.o.t"), leetspeak in a word that has letters
+(0→o, 1→i, 3→e, 4 and @→a, $ and 5→s: "c0nnard", "t@barn@k"), a masked letter
+("b*tard"), letters repeated three times or more ("caaaave"); texting
+spellings are read as the words they stand for ("jvais", "y'é", "chu"). Words
+are whole words: "cave" is not in "concave" or "Cavendish", "con" not in
+"connaissance"; a word ending in an accented é is not the same word without it
+("cavé" is not "cave").
 
-- **Sacres are not insults.** "crisse", "tabarnak", "câlisse", "ostie"… used as
+- **Sacres are not insults**: "crisse", "tabarnak", "câlisse", "ostie"… as
   intensifiers or sworn at things ("crisse que c'est beau", "criss de
-  cochonnerie de machine") are never flagged; when they come before an insult
-  aimed at someone ("t'es un crisse de cave") they are skipped to find it.
+  cochonnerie de machine") are never flagged; before an insult aimed at someone
+  ("t'es un crisse de cave") they are skipped to find it.
 - **Insulte**: an insult word aimed at a person or a group of people. Insult
-  nouns ("cave", "connard", "imbécile") count when they name someone: after a
-  determiner or a sacre ("un cave", "crisse de cave", "gang de caves",
-  "espèce d'épais", "quel cave"), after "t'es / est / sont", or on their own —
-  but not as an adjective about a situation ("c'est con"). Adjectives that are
-  also said of things ("pourri", "incompétent", "niaiseux") count when used as
-  a noun ("une incompétente", "des hypocrites") or said of a person ("t'es
-  niaiseux", "la prof de chimie est incompétente", "il est con") — not of a
-  thing ("le wifi est pourri"). Ordinary nouns (animals, rubbish) only when a
-  person is said to be one ("le chauffeur est un gros porc", "ma chienne").
-- **Quoting is not insulting**: words between quotation marks, or right after
-  a reporting verb ("il m'a traité de cave", "arrêtez d'écrire « cave »") are
-  not aimed by the writer, for every category but private information.
-- **Menace**: harm announced, wished or incited ("je vais te casser la gueule",
-  "je lui souhaite de se faire frapper", "qu'est-ce qu'on attend pour les
-  pendre"), intimidation ("on sait où vous habitez", "tu vas y goûter", "je
-  vous aurai avertis"), weapons and bombs ("j'ai mon gun dans le char", "une
-  bombe dans l'aile C", 🔪 aimed at someone). Not "cette chanson me tue" nor
-  "il va tuer son examen": the harm must be aimed at a person.
-- **Haine**: a slur ("fif", "tapette"), "maudits / sales / gang de" before a
-  group defined by origin, religion, sex, gender or orientation, or such a
-  group named together with a hostile generalisation ("sont tous des…",
-  "retournez chez vous", "juste bons pour…", "maladie mentale"), unless the
-  comment condemns hate ("les commentaires haineux sont signalés").
-- **Diffamation**: an accusation of a crime or of misconduct stated as a fact
-  ("vole", "a falsifié", "harcèle ses étudiantes", "a couché avec une élève",
-  "boit pendant ses cours", "c'est de la corruption") in a sentence that names
-  an identifiable person ("M. Tremblay", "Julie Roy", "la coordonnatrice",
-  "le prof de musique") or the college ("le cégep", "la direction"); not in a
-  question, not denied ("n'a jamais volé"), not a rumour being fought ("fausse
+  nouns ("cave", "connard") count when they name someone — after a determiner,
+  a sacre or an adjective ("un cave", "crisse de cave", "gang de caves",
+  "espèce d'épais", "pauvre minable", "quel cave"), after "t'es / est / sont",
+  or alone — not as an adjective about a situation ("c'est con"). Adjectives
+  also said of things ("pourri", "incompétent") count used as a noun ("une
+  incompétente", "des hypocrites"), beside a person ("ce prof incompétent") or
+  said of one ("t'es niaiseux", "la prof de chimie est incompétente", "ce
+  prof-là, c'est un clown") — not of a thing ("le wifi est pourri", "le show
+  était écoeurant"). Ordinary nouns (animals, rubbish) only when a person is
+  said to be one ("le chauffeur est un gros porc", "ma chienne"). Direct
+  insults need no insult word ("ferme ta gueule", "va chier"). Not the writer
+  calling themself names ("chu tellement cave"), not a denial ("t'es pas
+  cave"), not fond teasing ("t'es folle 😂").
+- **Quoting is not insulting**: words between quotation marks, or the object of
+  a reporting verb ("il m'a traité de cave", "arrêtez d'écrire « cave »"),
+  are not aimed by the writer, for every category but private information.
+- **Menace**: harm announced, wished or incited against a person ("je vais te
+  casser la gueule", "je lui souhaite de se faire frapper", "qu'est-ce qu'on
+  attend pour les pendre"), intimidation ("on sait où vous habitez", "tu vas y
+  goûter", "je vous aurai avertis", "compte tes jours"), weapons, bombs, fire
+  ("j'ai mon gun dans le char", "une bombe dans l'aile C", 🔪 aimed at someone).
+  Not "cette chanson me tue", "il va tuer son examen", sport talk ("on va les
+  écraser samedi"), nor a threat said laughing ("je vais te tuer au Mario Kart
+  😂").
+- **Haine**: a slur ("fif", "tapette"; "les sauvages" as a noun), "maudits /
+  sales / gang de" before a group defined by origin, religion, sex, gender,
+  orientation or disability, or such a group named near a hostile
+  generalisation ("sont tous des…", "retournez chez vous", "juste bons
+  pour…", "maladie mentale", an insult), unless the comment condemns hate ("les
+  commentaires haineux sont signalés") or welcomes ("bienvenue").
+- **Diffamation**: an accusation of a crime or misconduct stated as a fact —
+  a verb ("vole", "a falsifié", "harcèle ses étudiantes", "boit pendant ses
+  cours"), a noun of a person ("est un voleur", "est raciste") or of the
+  misconduct ("c'est de l'extorsion") — in a sentence that names an
+  identifiable person ("M. Tremblay", "Julie Roy", "la coordonnatrice", "le
+  prof de musique") or the college ("le cégep", "la direction"); not a real
+  question ("est-ce vrai que…?"), not denied ("n'a jamais volé"), not a topic
+  ("une politique contre le harcèlement"), not a rumour being fought ("fausse
   nouvelle"), not with the writer as subject ("je me suis fait voler").
-- **Vie privée**: a phone number (ten digits, any separators), a street
-  address ("56 rue des Cèdres", "302 Bellevue, apt 8"), where someone else
-  lives ("elle reste dans le rang 3"), a student or employee number
-  ("matricule 2207719"), health said of someone else ("la prof est
-  séropositive", "il a fait une dépression" — not "mon fils est autiste"), the
-  age of a minor made identifiable (name, photo), someone's personal account
-  given out ("son Insta c'est @…"). The college's own public numbers and
-  addresses (``public_contacts``) are not private; phones are compared on
-  their digits.
+- **Vie privée**: a phone number (ten digits, any separators; not toll-free),
+  a street address ("56 rue des Cèdres", "302 Bellevue, apt 8"), where
+  someone else lives ("elle reste dans le rang 3"), a student or employee
+  number ("matricule 2207719"), a plate, a schedule, a date of birth, health
+  or intimate facts said of someone else ("la prof est séropositive", "il a
+  fait une dépression" — not "mon fils est autiste"), a minor made
+  identifiable (age and name, school or home), someone given out to be found
+  ("son Insta c'est @…", "pour ceux qui veulent la confronter"). Not the
+  writer's own ("appelez-moi au…", "j'habite au…", "mon matricule"), nor the
+  college's public numbers and addresses (``public_contacts``; phones compared
+  on their digits).
 
-A verdict without category may carry ``notes`` saying what was seen and set
-aside (a sacre without target, an insult quoted), for ``veille propos``.
+A comment with no digit, no @, no obfuscation and no word any rule starts from
+is answered at once (the verdict is the same, tested). A verdict without
+category may carry ``notes`` saying what was seen and set aside (a sacre
+without target, an insult quoted), for ``veille propos``.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -81,7 +96,20 @@ from typing import Any
 
 import yaml
 
-from matchers.normalize import fold, fold_plain, quick_fold
+from matchers.normalize import fold_plain, quick_fold
+from matchers.propos_reading import (
+    ELONGATED,
+    SPACED,
+    WEAPON_EMOJI,
+    WORD,
+    PatternSet,
+    ReadComment,
+    acute_ends,
+    contraction_table,
+    forms,
+    rarest,
+    words_of,
+)
 
 __all__ = ["SEVERITY", "ProposCategory", "ProposDetector", "ProposVerdict"]
 
@@ -139,7 +167,7 @@ _PATTERN_LISTS = frozenset(
         "divulgation",
     }
 )
-_WORD_FILES = (
+WORD_FILES = (
     "ecrit",
     "sacres",
     "insulte",
@@ -157,293 +185,6 @@ _EXTRA_TARGETS = {
     "vie_privee": "sante",
 }
 
-# --- words -------------------------------------------------------------------
-
-_WORD = re.compile(r"[a-z0-9@$*]+")
-_LEET = str.maketrans("0134@$5", "oieaass")
-_LEET_CHARS = frozenset("0134@$5")
-_NOT_LEET = re.compile(r"\d+(?:e|er|re|ere|eme|ieme|h|h\d\d|am|pm|k|km|m|min|x|s|ans|st|nd|rd|th)?")
-_ELONGATED = re.compile(r"([a-z])\1\1+")
-# letters spelled apart: "c o n n e", "i.d.i.o.t" (not an elided "j'" at the end)
-_SPACED = re.compile(r"(?<![a-z0-9@$*'])(?:[a-z0-9@$*][ ._\-]){2,}[a-z0-9@$*](?![a-z0-9@$*'])")
-_SPLIT = re.compile(r"[^a-z0-9@$*]+")
-_TITLE_DOT = frozenset({"m", "mme", "mmes", "mlle", "mr", "mrs", "ms", "dr", "dre", "st", "ste"})
-_BOUNDARY_CHARS = frozenset(".!?;:\n")
-_QUOTES_OPEN = frozenset("«“")
-# what the reader stops at: words, sentence ends, quotation marks, weapon emoji
-_SCAN = re.compile(
-    r"(?P<word>[a-z0-9@$*]+)|(?P<stop>[.!?;:\n]+)|(?P<quote>[«»“”\"])|(?P<emoji>[🔪🔫💣🗡🪓])"
-)
-_QUOTES_CLOSE = frozenset("»”")
-_WEAPON_EMOJI = frozenset("🔪🔫💣🗡🪓")
-_ALL_PLURALS = re.compile(r"[sxz]$")
-
-
-def _words_of(phrase: str) -> tuple[str, ...]:
-    """A list entry as the words the detector reads: folded, split like a text."""
-    return tuple(w for w in _SPLIT.split(fold_plain(phrase)) if w)
-
-
-def _forms(entry: str) -> Iterator[tuple[str, ...]]:
-    """An entry and its plural in -s (on the last word)."""
-    words = _words_of(entry)
-    if not words:
-        return
-    yield words
-    last = words[-1]
-    if not _ALL_PLURALS.search(last) and last.isalpha() and len(last) > 1:
-        yield (*words[:-1], last + "s")
-
-
-_ACUTE_END = re.compile(r"[éÉ](?:e|s|es|E|S|ES)?$")
-_ACUTE_WORD = re.compile(r"[éÉ](?:e|s|es|E|S|ES)?(?![^\W_])")
-
-
-def _acute_ends(entry: str) -> tuple[bool, ...]:
-    """For each word of an entry as written, whether it ends in an accented é
-    ("cavé", "enfoirée", "réfugiés"): such a word of a text matches only an
-    entry written with that accent ("cavé" is not "cave")."""
-    return tuple(bool(_ACUTE_END.search(w)) for w in re.split(r"[^\w@$*]+", entry) if w)
-
-
-def _squeeze(word: str, keep: int) -> str:
-    return _ELONGATED.sub(lambda m: m.group(1) * keep, word)
-
-
-# --- patterns ----------------------------------------------------------------
-
-_GAP = "(?:[^ |]+ ){0,4}"
-# a word written before a vowel loses its vowel: "trop d'Arabes", "qu'il", "j'ai"
-_ELIDED = {
-    w: f"(?:{w}|{w[0]}{'u' if w == 'que' else ''})"
-    for w in ("de", "je", "ne", "se", "me", "te", "que")
-}
-
-
-def _pattern_regex(pattern: str, lists: Mapping[str, Sequence[str]]) -> str:
-    """The regex, over the normalised text, of one pattern (syntax in menace.yaml)."""
-    out: list[str] = []
-    text = pattern.replace("...", "…")
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char.isspace():
-            index += 1
-        elif char == "(":
-            depth, end = 0, index
-            for end in range(index, len(text)):
-                depth += {"(": 1, ")": -1}.get(text[end], 0)
-                if depth == 0:
-                    break
-            inner = text[index + 1 : end]
-            alternatives = _split_alternatives(inner)
-            out.append("(?:" + "|".join(_pattern_regex(alt, lists) for alt in alternatives) + ")")
-            index = end + 1
-        elif char == "…":
-            out.append(_GAP)
-            index += 1
-        elif char == "#":
-            out.append("[0-9]+ ")
-            index += 1
-        elif char == "!":
-            rest = text[index + 1 :]
-            if rest.startswith("("):
-                depth, end = 0, 0
-                for end in range(len(rest)):
-                    depth += {"(": 1, ")": -1}.get(rest[end], 0)
-                    if depth == 0:
-                        break
-                out.append("(?!" + _pattern_regex(rest[: end + 1], lists) + ")")
-                index += end + 2
-            else:
-                word = re.match(r"[^\s()|]+", rest)
-                if word is None:
-                    raise ValueError(f"motif « {pattern} » : mot attendu après « ! »")
-                out.append("(?!" + _pattern_regex(word.group(), lists) + ")")
-                index += 1 + word.end()
-        elif char == "{":
-            end = text.index("}", index)
-            name = text[index + 1 : end]
-            if name not in lists:
-                raise ValueError(f"motif « {pattern} » : liste inconnue {{{name}}}")
-            entries = sorted({" ".join(f) for e in lists[name] for f in _forms(e)}, key=len)
-            out.append("(?:" + "|".join(re.escape(e) + " " for e in reversed(entries)) + ")")
-            index = end + 1
-        else:
-            word = re.match(r"[^\s()|…{!#]+", text[index:])
-            assert word is not None
-            token = word.group()
-            index += word.end()
-            prefix = token.endswith("*")
-            parts = _words_of(token.rstrip("*"))
-            if not parts:
-                if token.strip("*:") == "":
-                    continue
-                raise ValueError(f"motif « {pattern} » : mot vide")
-            literal = " ".join(_ELIDED.get(p, re.escape(p)) for p in parts)
-            out.append(literal + ("[^ |]* " if prefix else " "))
-    return "".join(out)
-
-
-def _split_alternatives(inner: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for index, char in enumerate(inner):
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            parts.append(inner[start:index])
-            start = index + 1
-    parts.append(inner[start:])
-    return parts
-
-
-def _items(pattern: str) -> list[str]:
-    """The top-level items of a pattern: words, groups, lists, gaps."""
-    items: list[str] = []
-    text = pattern.replace("...", "…")
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char.isspace():
-            index += 1
-            continue
-        if char in "(!":
-            end = index
-            if char == "!" and not text.startswith("!(", index):
-                end = index + 1
-                while end < len(text) and not text[end].isspace():
-                    end += 1
-                items.append(text[index:end])
-                index = end
-                continue
-            depth = 0
-            for end in range(index + (char == "!"), len(text)):
-                depth += {"(": 1, ")": -1}.get(text[end], 0)
-                if depth == 0:
-                    break
-            items.append(text[index : end + 1])
-            index = end + 1
-        elif char == "{":
-            end = text.index("}", index)
-            items.append(text[index : end + 1])
-            index = end + 1
-        else:
-            end = index
-            while end < len(text) and not text[end].isspace() and text[end] not in "({":
-                end += 1
-            items.append(text[index:end] if end > index else text[index])
-            index = max(end, index + 1)
-    return items
-
-
-def _key(items: Sequence[str], lists: Mapping[str, Sequence[str]]) -> frozenset[str] | None:
-    """Words of which every match of these items contains at least one, chosen
-    among the mandatory items to be as rare as can be; None if no item is
-    mandatory and known (gaps, numbers, prefixes, optional groups)."""
-    best: frozenset[str] | None = None
-    for item in items:
-        found = _item_key(item, lists)
-        if found is not None and (best is None or _commonness(found) < _commonness(best)):
-            best = found
-    return best
-
-
-def _item_key(item: str, lists: Mapping[str, Sequence[str]]) -> frozenset[str] | None:
-    if item.startswith("!") or item in ("…", "#") or item.endswith("*"):
-        return None
-    if item.startswith("{"):
-        return frozenset(_rarest(f) for e in lists[item[1:-1]] for f in _forms(e))
-    if item.startswith("("):
-        found: set[str] = set()
-        for alternative in _split_alternatives(item[1:-1]):
-            key = _key(_items(alternative), lists)
-            if key is None:
-                return None  # an empty (optional) or unknown alternative
-            found |= key
-        return frozenset(found)
-    parts = _words_of(item)
-    if not parts:
-        return None
-    word = _rarest(parts)
-    elided = word[0] + ("u" if word == "que" else "")
-    return frozenset({word, elided}) if word in _ELIDED else frozenset({word})
-
-
-# Words found in most comments: a poor index for a pattern.
-_COMMON = frozenset(
-    (  # noqa: SIM905
-        "je j tu t il elle on nous vous ils elles le la l les un une des de d du a au aux "
-        "et pis ou que qu qui ce c ca est es sont pas ne n en y me m te se s lui leur "
-        "mon ma mes ton ta tes son sa ses va vas vais vont dans pour sur avec par sans "
-        "sous chez entre vers apres avant depuis pendant ai as ont avait avoir ete etre "
-        "fait faire font dit peut tout tous toute rien bien ben plus moins tres trop "
-        "comme mais donc alors aussi encore deja juste meme quand voir arrive vient "
-        "donne prend trouve sait payer mal bon bonne gars fille prof cours cegep "
-        "etudiant etudiante etudiants examens notes travail char personne soir matin "
-        "demain lundi mardi mercredi jeudi vendredi samedi dimanche eu go "
-        "the this that i you an to is it of and in for be get was are my"
-    ).split()
-)
-
-
-def _commonness(words: frozenset[str]) -> tuple[int, int, int]:
-    return sum(w in _COMMON for w in words), len(words), -min(len(w) for w in words)
-
-
-def _rarest(words: Sequence[str]) -> str:
-    return max(words, key=lambda w: (w not in _COMMON, len(w)))
-
-
-class _Patterns:
-    """Patterns indexed by the words they can start with: a text only runs those
-    whose first word it has (and the few that can start anywhere)."""
-
-    def __init__(self, patterns: Iterable[str], lists: Mapping[str, Sequence[str]]) -> None:
-        self._regexes: list[re.Pattern[str]] = []
-        self._by_word: dict[str, list[int]] = {}
-        self._always: list[int] = []
-        self._digits: set[int] = set()  # patterns that need a number
-        for pattern in patterns:
-            if not pattern.strip():
-                continue
-            number = len(self._regexes)
-            self._regexes.append(re.compile("(?<= )" + _pattern_regex(pattern, lists)))
-            items = _items(pattern)
-            if "#" in items:
-                self._digits.add(number)
-            first = _key(items, lists)
-            if first is None:
-                self._always.append(number)
-            else:
-                for word in first:
-                    self._by_word.setdefault(word, []).append(number)
-
-    def __bool__(self) -> bool:
-        return bool(self._regexes)
-
-    def keys(self) -> frozenset[str] | None:
-        """The words one of which a text needs for any pattern to match (None: a
-        pattern can match without any known word)."""
-        if any(n not in self._digits for n in self._always):
-            return None
-        return frozenset(
-            word for word, numbers in self._by_word.items() if not self._digits.issuperset(numbers)
-        )
-
-    def finditer(self, norm: str, words: Set[str]) -> list[re.Match[str]]:
-        """Every match in the normalised text, in order; overlapping matches of
-        different patterns are all kept."""
-        chosen = set(self._always)
-        by_word = self._by_word
-        for word in by_word.keys() & words:
-            chosen.update(by_word[word])
-        found = [m for n in chosen for m in self._regexes[n].finditer(norm)]
-        found.sort(key=lambda m: (m.start(), -m.end()))
-        return found
-
-
 # --- the word lists ----------------------------------------------------------
 
 
@@ -452,7 +193,7 @@ def shipped_word_lists() -> Mapping[str, tuple[str, ...]]:
     """Every list of the YAML files shipped in ``matchers/propos_words``, by name."""
     lists: dict[str, tuple[str, ...]] = {}
     folder = resources.files("matchers") / "propos_words"
-    for name in _WORD_FILES:
+    for name in WORD_FILES:
         document: Any = yaml.safe_load((folder / f"{name}.yaml").read_text(encoding="utf-8"))
         for key, values in (document or {}).items():
             if key in lists and key not in _PATTERN_LISTS:
@@ -640,266 +381,6 @@ class _Hit:
     said: str = ""  # the text as written, for hits found in characters, not words
 
 
-# a contraction's first word -> (the words written, the words read), longest first
-_Contractions = Mapping[str, Sequence[tuple[tuple[str, ...], tuple[str, ...]]]]
-
-
-def _contractions(
-    entries: Iterable[str],
-) -> dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]:
-    table: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
-    for entry in entries:
-        written, _, read = entry.partition("=")
-        key, value = _words_of(written), _words_of(read)
-        if not key or not value:
-            raise ValueError(f"contraction « {entry} » : « écrit = lu » attendu")
-        table.setdefault(key[0], []).append((key, value))
-    for candidates in table.values():
-        candidates.sort(key=lambda item: -len(item[0]))
-    return table
-
-
-def _expand(
-    contractions: _Contractions,
-    words: list[str],
-    spans: list[tuple[int, int]],
-    quoted: list[bool],
-    clause_of: list[int],
-) -> tuple[list[str], list[tuple[int, int]], list[bool], list[int]]:
-    """The words with each contraction replaced by the words it stands for; those
-    words share the span of what was written."""
-    out: tuple[list[str], list[tuple[int, int]], list[bool], list[int]] = ([], [], [], [])
-    index = 0
-    while index < len(words):
-        size: int = 1
-        read: tuple[str, ...] = (words[index],)
-        for key, value in contractions.get(words[index], ()):
-            end = index + len(key)
-            if tuple(words[index:end]) == key and clause_of[end - 1] == clause_of[index]:
-                size, read = len(key), value
-                break
-        span = (spans[index][0], spans[index + size - 1][1])
-        for word in read:
-            out[0].append(word)
-            out[1].append(span)
-            out[2].append(quoted[index])
-            out[3].append(clause_of[index])
-        index += size
-    return out
-
-
-class _Doc:
-    """One text read as words: folded, obfuscation undone, with clauses and quotes."""
-
-    __slots__ = (
-        "text",
-        "words",
-        "spans",
-        "_caps",
-        "quoted",
-        "clause_of",
-        "clauses",
-        "questions",
-        "norm",
-        "offsets",
-        "folded",
-        "_starts",
-        "_acute",
-        "_word_set",
-    )
-
-    def __init__(self, text: str, vocabulary: frozenset[str], contractions: _Contractions) -> None:
-        self.text = text
-        folded = fold(text)
-        self._starts: list[int] | None = None
-        self._acute: frozenset[int] | None = None
-        self._word_set: frozenset[str] | None = None
-        self.folded = folded
-        f = folded.text
-        words: list[str] = []
-        spans: list[tuple[int, int]] = []
-        quoted: list[bool] = []
-        clause_of: list[int] = []
-        clauses: list[tuple[int, int]] = []
-        questions: list[bool] = []
-        in_quote = False
-        straight_open = False
-        clause_start = 0
-        spaced = {m.start(): m.end() for m in _SPACED.finditer(f)}
-        elongated = _ELONGATED.search(f) is not None
-        skip_to = 0
-        for found in _SCAN.finditer(f):
-            index = found.start()
-            if index < skip_to:
-                continue
-            kind = found.lastgroup
-            if kind == "word":
-                end = spaced.get(index)
-                if end is None:
-                    end, raw = found.end(), found.group()
-                else:
-                    skip_to, raw = end, _SPLIT.sub("", f[index:end])
-                if raw.isalpha() and not (elongated and _ELONGATED.search(raw)):
-                    word = raw
-                else:
-                    word = self._clean(raw, vocabulary)
-                if word:
-                    words.append(word)
-                    spans.append((index, end))
-                    quoted.append(in_quote)
-                    clause_of.append(len(clauses))
-            elif kind == "stop":
-                mark = found.group()
-                if mark in ".:" and words and self._dot_inside(f, index, words[-1]):
-                    continue
-                if len(words) > clause_start:
-                    clauses.append((clause_start, len(words)))
-                    questions.append("?" in mark)
-                    clause_start = len(words)
-            elif kind == "quote":
-                char = found.group()
-                if char in _QUOTES_OPEN:
-                    in_quote = True
-                elif char in _QUOTES_CLOSE:
-                    in_quote = False
-                elif straight_open:
-                    in_quote = straight_open = False
-                elif f.count('"', index + 1):
-                    in_quote = straight_open = True
-            else:  # a weapon emoji
-                words.append(found.group())
-                spans.append((index, index + 1))
-                quoted.append(in_quote)
-                clause_of.append(len(clauses))
-        if len(words) > clause_start:
-            clauses.append((clause_start, len(words)))
-            questions.append(False)
-        if contractions and any(
-            tuple(words[i : i + len(key)]) == key
-            for i, word in enumerate(words)
-            for key, _ in contractions.get(word, ())
-        ):
-            words, spans, quoted, clause_of = _expand(contractions, words, spans, quoted, clause_of)
-            bounds: dict[int, list[int]] = {}
-            for number, clause in enumerate(clause_of):
-                bounds.setdefault(clause, [number, number])[1] = number + 1
-            clauses = [(bounds[c][0], bounds[c][1]) for c in range(len(clauses))]
-        self.words = words
-        self.spans = spans
-        self._caps: list[bool] | None = None
-        self.quoted = quoted
-        self.clause_of = clause_of
-        self.clauses = clauses
-        self.questions = questions
-        parts = [" "]
-        offsets: list[int] = []
-        position = 1
-        previous = -1
-        for number, word in enumerate(words):
-            if clause_of[number] != previous and number:
-                parts.append("| ")
-                position += 2
-            previous = clause_of[number]
-            offsets.append(position)
-            parts.append(word + " ")
-            position += len(word) + 1
-        self.norm = "".join(parts)
-        self.offsets = offsets
-
-    @staticmethod
-    def _dot_inside(f: str, index: int, last: str) -> bool:
-        """Is the dot or colon at ``index`` inside a sentence ("M. Roy", "3:20", "2.5")?"""
-        after = f[index + 1 : index + 2]
-        if f[index] == "." and last in _TITLE_DOT and after == " ":
-            return True
-        before = f[index - 1 : index]
-        return before.isdigit() and after.isdigit()
-
-    @staticmethod
-    def _clean(raw: str, vocabulary: frozenset[str]) -> str:
-        word = raw.strip("*")
-        if not word:
-            return ""
-        if not word.isalpha():
-            if "*" in word:
-                for vowel in "aeiouy":
-                    candidate = word.replace("*", vowel, 1)
-                    if candidate in vocabulary:
-                        return candidate
-                word = word.replace("*", "")
-            if (
-                any(c in _LEET_CHARS for c in word)
-                and any("a" <= c <= "z" for c in word)
-                and not _NOT_LEET.fullmatch(word)
-            ):
-                word = word.translate(_LEET)
-        if _ELONGATED.search(word):
-            for keep in (1, 2):
-                candidate = _squeeze(word, keep)
-                if candidate in vocabulary:
-                    return candidate
-            return _squeeze(word, 2)
-        return word
-
-    def token_at(self, position: int) -> int:
-        """The token whose normalised text starts at or before ``position``."""
-        return bisect.bisect_right(self.offsets, position) - 1
-
-    def tokens_of(self, match: re.Match[str]) -> tuple[int, int]:
-        start = self.token_at(match.start())
-        end = self.token_at(match.end() - 2) + 1
-        return start, max(end, start + 1)
-
-    def original(self, start: int, end: int) -> str:
-        """The text as written from token ``start`` to before token ``end``."""
-        first = self.folded.original(*self.spans[start])[0]
-        last = self.folded.original(*self.spans[end - 1])[1]
-        return self.text[first:last]
-
-    @property
-    def caps(self) -> list[bool]:
-        """For each word, whether it was written with a capital (computed on demand)."""
-        if self._caps is None:
-            text, source = self.text, self.folded.source
-            self._caps = [text[source(start)].isupper() for start, _ in self.spans]
-        return self._caps
-
-    @property
-    def word_set(self) -> frozenset[str]:
-        if self._word_set is None:
-            self._word_set = frozenset(self.words)
-        return self._word_set
-
-    def acute_end(self, token: int) -> bool:
-        """Does word ``token`` end, as written, in an accented é ("cavé", "réfugiées")?"""
-        if self._acute is None:
-            text = self.text
-            ends = (
-                [m.end() for m in _ACUTE_WORD.finditer(text)] if "é" in text or "É" in text else []
-            )
-            tokens = ((self.token_of_text(end - 1), end) for end in ends)
-            self._acute = frozenset(
-                t for t, end in tokens if t >= 0 and self.folded.original(*self.spans[t])[1] == end
-            )
-        return token in self._acute
-
-    def token_at_end(self, end: int) -> int:
-        """The first word of the number ending before word ``end`` ("2207 719")."""
-        start = end - 1
-        while start > 0 and self.words[start - 1].isdigit():
-            start -= 1
-        return start
-
-    def token_of_text(self, position: int) -> int:
-        """The last word starting at or before ``position`` of the original text (-1: none)."""
-        if self._starts is None:
-            self._starts = [self.folded.original(*span)[0] for span in self.spans]
-        return bisect.bisect_right(self._starts, position) - 1
-
-    def clause_range(self, token: int) -> tuple[int, int]:
-        return self.clauses[self.clause_of[token]]
-
-
 class ProposDetector:
     """Judge comments: see the module docstring for the rules."""
 
@@ -911,23 +392,23 @@ class ProposDetector:
         public_contacts: Sequence[str] = (),
         prefilter: bool = True,
     ) -> None:
-        ignored = {" ".join(_words_of(w)) for w in ignore_words} - {""}
+        ignored = {" ".join(words_of(w)) for w in ignore_words} - {""}
         self._ignored = frozenset(w for w in ignored if " " not in w)
         self._ignored_phrases = frozenset(ignored)
         clean = {
-            name: tuple(e for e in entries if " ".join(_words_of(e)) not in ignored)
+            name: tuple(e for e in entries if " ".join(words_of(e)) not in ignored)
             for name, entries in lists.items()
         }
         self._lists = clean
-        self._contractions = _contractions(clean.get("contractions", ()))
+        self._contractions = contraction_table(clean.get("contractions", ()))
         self._sets: dict[str, frozenset[str]] = {}
         index: dict[str, list[tuple[str, tuple[str, ...], tuple[bool, ...]]]] = {}
         vocabulary: set[str] = set()
         for name in _CLASSES:
             singles: set[str] = set()
             for entry in clean.get(name, ()):
-                acute = _acute_ends(entry)
-                for form in _forms(entry):
+                acute = acute_ends(entry)
+                for form in forms(entry):
                     vocabulary.update(form)
                     if len(form) == 1:
                         singles.add(form[0])
@@ -941,15 +422,15 @@ class ProposDetector:
             for entry in clean.get(name, ()):
                 vocabulary.update(re.findall(r"[a-z0-9]+", fold_plain(entry)))
         self._vocabulary = frozenset(vocabulary)
-        self._menace = _Patterns(clean.get("expressions", ()), clean)
-        self._interpellations = _Patterns(clean.get("interpellations", ()), clean)
-        self._own = _Patterns(clean.get("soi", ()), clean)
-        self._birth = _Patterns(clean.get("naissance", ()), clean)
-        self._disclosure = _Patterns(clean.get("divulgation", ()), clean)
-        self._haine = _Patterns(clean.get("generalisations", ()), clean)
-        self._haine_alone = _Patterns(clean.get("injures_motifs", ()), clean)
-        self._accusations = _Patterns(clean.get("accusations", ()), clean)
-        self._residence = _Patterns(
+        self._menace = PatternSet(clean.get("expressions", ()), clean)
+        self._interpellations = PatternSet(clean.get("interpellations", ()), clean)
+        self._own = PatternSet(clean.get("soi", ()), clean)
+        self._birth = PatternSet(clean.get("naissance", ()), clean)
+        self._disclosure = PatternSet(clean.get("divulgation", ()), clean)
+        self._haine = PatternSet(clean.get("generalisations", ()), clean)
+        self._haine_alone = PatternSet(clean.get("injures_motifs", ()), clean)
+        self._accusations = PatternSet(clean.get("accusations", ()), clean)
+        self._residence = PatternSet(
             [
                 "{residence} (|…) (|…) {lieux_precis}",
                 "{residence} (au|a|sur|at|on|sur la|sur le|dans le) #",
@@ -957,14 +438,14 @@ class ProposDetector:
             clean,
         )
         self._voies = "|".join(
-            re.escape(" ".join(f)) for e in clean.get("voies", ()) for f in _forms(e)
+            re.escape(" ".join(f)) for e in clean.get("voies", ()) for f in forms(e)
         )
         self._address = re.compile(
             r"(?<![\d,.])(\d{1,5})[a-z]?,?\s+(?:(?:\d{1,2}(?:e|er|re|eme)\s+))?(?:de la |du |des )?"
             rf"(?:{self._voies})\b\.?\s+([a-z0-9][\w\-']*)"
         )
         homes = "|".join(
-            re.escape(" ".join(f)) for e in clean.get("logements", ()) for f in _forms(e)
+            re.escape(" ".join(f)) for e in clean.get("logements", ()) for f in forms(e)
         )
         self._apartment = re.compile(
             rf"(?<![\d,.])(\d{{1,5}})\s+([a-z][a-z\-']+(?:\s[a-z][a-z\-']+){{0,3}}),?\s*(?:{homes})\b\.?\s*#?\s*\d+"
@@ -984,10 +465,10 @@ class ProposDetector:
         """The words of which a comment needs one before any rule can flag it or
         note something (None: some pattern can match anywhere, no shortcut)."""
         words = {
-            _rarest(form)
+            rarest(form)
             for name in _TRIGGER_CLASSES
             for entry in self._lists.get(name, ())
-            for form in _forms(entry)
+            for form in forms(entry)
         }
         for patterns in (
             self._menace,
@@ -1010,9 +491,9 @@ class ProposDetector:
         if self._triggers is None or _QUICK_EXIT.search(text):
             return False
         folded = quick_fold(text)
-        if _ELONGATED.search(folded) or _SPACED.search(folded):
+        if ELONGATED.search(folded) or SPACED.search(folded):
             return False
-        return self._triggers.isdisjoint(_WORD.findall(folded))
+        return self._triggers.isdisjoint(WORD.findall(folded))
 
     @classmethod
     def from_config(
@@ -1043,7 +524,7 @@ class ProposDetector:
         """The verdict on one comment."""
         if not text or not text.strip() or self._nothing_to_read(text):
             return _NOTHING
-        doc = _Doc(text, self._vocabulary, self._contractions)
+        doc = ReadComment(text, self._vocabulary, self._contractions)
         marks = self._marks(doc)
         notes: list[str] = []
         hits: list[_Hit] = []
@@ -1076,13 +557,13 @@ class ProposDetector:
             best.category, SEVERITY[best.category], tuple(words), reason, tuple(notes)
         )
 
-    def _is_ignored(self, doc: _Doc, hit: _Hit) -> bool:
+    def _is_ignored(self, doc: ReadComment, hit: _Hit) -> bool:
         if not self._ignored_phrases or hit.end <= hit.start:
             return False
         span = doc.words[hit.start : hit.end]
         return any(w in self._ignored for w in span) or " ".join(span) in self._ignored_phrases
 
-    def _marks(self, doc: _Doc) -> list[Mapping[str, int]]:
+    def _marks(self, doc: ReadComment) -> list[Mapping[str, int]]:
         """For each word, the classes of the list entries starting there (and their length)."""
         words = doc.words
         marks: list[Mapping[str, int]] = []
@@ -1106,7 +587,7 @@ class ProposDetector:
 
     # -- insults ---------------------------------------------------------------
 
-    def _back(self, doc: _Doc, index: int) -> tuple[int, bool, bool]:
+    def _back(self, doc: ReadComment, index: int) -> tuple[int, bool, bool]:
         """Walk back from before word ``index`` over intensifiers, adjectives and
         "crisse de": the position of the word reached (-1: none), whether a sacre
         + de was crossed, whether a collective "gang de" / "espèce de" was."""
@@ -1139,7 +620,7 @@ class ProposDetector:
             return position, sacre_de, False
         return -1, sacre_de, False
 
-    def _reported(self, doc: _Doc, index: int) -> bool:
+    def _reported(self, doc: ReadComment, index: int) -> bool:
         """Is the word at ``index`` what someone else said: the object of a reporting
         verb ("il m'a TRAITÉ de cave", "ÉCRIRE cave"), not said of someone after it
         ("le gars qui a écrit ça EST un idiot")?"""
@@ -1153,7 +634,7 @@ class ProposDetector:
                 return True
         return False
 
-    def _person_before(self, doc: _Doc, copula: int) -> bool:
+    def _person_before(self, doc: ReadComment, copula: int) -> bool:
         """Is the subject of the verb at ``copula`` a person?"""
         words = doc.words
         low = doc.clause_range(copula)[0]
@@ -1169,7 +650,7 @@ class ProposDetector:
             return True  # "M. Roy est", "Julie est"
         return self._person_heads(doc, low, copula)
 
-    def _person_heads(self, doc: _Doc, low: int, copula: int) -> bool:
+    def _person_heads(self, doc: ReadComment, low: int, copula: int) -> bool:
         """Is the clause's first noun phrase before ``copula`` a person: "LE
         GARDIEN de soir est", "y'a une PROF en compta qui est", "M. ROY est", not
         "le SHOW des finissants était"?"""
@@ -1188,14 +669,14 @@ class ProposDetector:
                 return head < copula and self._is_person(doc, head, low)
         return False
 
-    def _is_person(self, doc: _Doc, k: int, low: int) -> bool:
+    def _is_person(self, doc: ReadComment, k: int, low: int) -> bool:
         word = doc.words[k]
         sets = self._sets
         if word in sets["personnes"] or word in sets["titres"]:
             return True
         return self._is_name(doc, k, low)
 
-    def _is_name(self, doc: _Doc, k: int, low: int) -> bool:
+    def _is_name(self, doc: ReadComment, k: int, low: int) -> bool:
         """A capitalised word that reads as a person's name: after a title, or
         beside another capitalised word, or inside a sentence."""
         if (
@@ -1211,7 +692,7 @@ class ProposDetector:
         ) or (k > low and doc.caps[k - 1] and doc.words[k - 1] not in self._sets["pas_des_noms"])
         return beside or k > low
 
-    def _is_full_name(self, doc: _Doc, k: int) -> bool:
+    def _is_full_name(self, doc: ReadComment, k: int) -> bool:
         """A first and last name ("Léa Gagnon") or a title and a name ("Mme Roy")."""
         words, caps = doc.words, doc.caps
         not_names = self._sets["pas_des_noms"]
@@ -1228,7 +709,9 @@ class ProposDetector:
             and doc.clause_of[nxt] == doc.clause_of[k]
         )
 
-    def _insults(self, doc: _Doc, marks: list[Mapping[str, int]], notes: list[str]) -> list[_Hit]:
+    def _insults(
+        self, doc: ReadComment, marks: list[Mapping[str, int]], notes: list[str]
+    ) -> list[_Hit]:
         """Insult words aimed at someone (and accusation nouns, read the same way)."""
         hits: list[_Hit] = []
         for index, mark in enumerate(marks):
@@ -1263,16 +746,16 @@ class ProposDetector:
                     hits.append(_Hit(ProposCategory.INSULTE, start, end))
         return hits
 
-    def _laughing(self, doc: _Doc) -> bool:
+    def _laughing(self, doc: ReadComment) -> bool:
         """Does the comment laugh ("lol", "mdr", 😂)? Threats said laughing are banter."""
         return any(c in doc.text for c in _LAUGH_EMOJI) or not _LAUGH_WORDS.isdisjoint(doc.words)
 
-    def _teasing(self, doc: _Doc, marks: list[Mapping[str, int]]) -> bool:
+    def _teasing(self, doc: ReadComment, marks: list[Mapping[str, int]]) -> bool:
         """Does the comment laugh or praise ("lol", "bravo", 😂)?"""
         return any("taquinerie" in m for m in marks) or any(c in doc.text for c in _FOND_EMOJI)
 
     def _aimed(
-        self, doc: _Doc, marks: list[Mapping[str, int]], kind: str, index: int, end: int
+        self, doc: ReadComment, marks: list[Mapping[str, int]], kind: str, index: int, end: int
     ) -> bool:
         """Is the insult word at ``index`` (of list ``kind``) aimed at a person?"""
         words = doc.words
@@ -1336,7 +819,7 @@ class ProposDetector:
         # physique, attributs: only said of a person ("t'es grosse"), never as a noun
         return not nominal and aimed
 
-    def _about_writer(self, doc: _Doc, position: int, low: int) -> bool:
+    def _about_writer(self, doc: ReadComment, position: int, low: int) -> bool:
         """Is the word before ``position`` (over a determiner and adverbs) "je suis",
         "chu", "j'étais", "I'm": the writer calling themself names?"""
         words = doc.words
@@ -1353,7 +836,7 @@ class ProposDetector:
             words[k] in _COPULAS | _FIRST_COPULAS and k > low and words[k - 1] in ("j", "je", "i")
         )
 
-    def _sacre_aimed(self, doc: _Doc, index: int, size: int) -> bool:
+    def _sacre_aimed(self, doc: ReadComment, index: int, size: int) -> bool:
         """A sacre used as an insult noun: "t'es un crisse", "mon tabarnak, toi",
         "gang de crisses" — not "crisse de lundi", "tabarnak que c'est beau"."""
         words = doc.words
@@ -1382,14 +865,14 @@ class ProposDetector:
 
     # -- threats, hate, defamation --------------------------------------------
 
-    def _menaces(self, doc: _Doc, marks: list[Mapping[str, int]]) -> list[_Hit]:
+    def _menaces(self, doc: ReadComment, marks: list[Mapping[str, int]]) -> list[_Hit]:
         hits: list[_Hit] = []
         if self._menace:
             for match in self._menace.finditer(doc.norm, doc.word_set):
                 start, end = doc.tokens_of(match)
                 if not doc.quoted[start]:
                     hits.append(_Hit(ProposCategory.MENACE, start, end, ""))
-        emoji = [i for i, w in enumerate(doc.words) if w in _WEAPON_EMOJI and not doc.quoted[i]]
+        emoji = [i for i, w in enumerate(doc.words) if w in WEAPON_EMOJI and not doc.quoted[i]]
         if hits and self._laughing(doc) and not emoji:
             hits = []  # "je vais te tuer au Mario Kart 😂": banter
         if emoji and any(
@@ -1398,7 +881,7 @@ class ProposDetector:
             hits.extend(_Hit(ProposCategory.MENACE, i, i + 1, "") for i in emoji)
         return hits
 
-    def _hate(self, doc: _Doc, marks: list[Mapping[str, int]]) -> list[_Hit]:
+    def _hate(self, doc: ReadComment, marks: list[Mapping[str, int]]) -> list[_Hit]:
         hits: list[_Hit] = []
         groups: list[tuple[int, int]] = []
         for index, mark in enumerate(marks):
@@ -1456,7 +939,7 @@ class ProposDetector:
                 hits.extend(_Hit(ProposCategory.HAINE, s, e) for s, e in found)
         return hits
 
-    def _defamation(self, doc: _Doc, marks: list[Mapping[str, int]]) -> list[_Hit]:
+    def _defamation(self, doc: ReadComment, marks: list[Mapping[str, int]]) -> list[_Hit]:
         if not self._accusations:
             return []
         if any("dementis" in m for m in marks):
@@ -1493,7 +976,7 @@ class ProposDetector:
             hits.append(_Hit(ProposCategory.DIFFAMATION, start, end, ""))
         return hits
 
-    def _misconduct(self, doc: _Doc, marks: list[Mapping[str, int]]) -> list[_Hit]:
+    def _misconduct(self, doc: ReadComment, marks: list[Mapping[str, int]]) -> list[_Hit]:
         """Misconduct named as a noun in a sentence that names a target: "le prof
         fait payer ses étudiants, c'est de l'extorsion" — not a topic ("une
         politique contre le harcèlement"), a question, a denial or the writer's."""
@@ -1521,14 +1004,14 @@ class ProposDetector:
                 hits.append(_Hit(ProposCategory.DIFFAMATION, index, index + mark["delits"]))
         return hits
 
-    def _asking(self, doc: _Doc, clause: int) -> bool:
+    def _asking(self, doc: ReadComment, clause: int) -> bool:
         """Is this question a real one ("est-ce que…?", "c'est vrai que…?"), not a
         rhetorical accusation ("pourquoi le cégep cache les plaintes?")?"""
         low, high = doc.clauses[clause]
         opening = " ".join(doc.words[low : min(high, low + 4)])
         return opening.startswith(_ASKING)
 
-    def _target_in(self, doc: _Doc, low: int, high: int) -> bool:
+    def _target_in(self, doc: ReadComment, low: int, high: int) -> bool:
         """Does the clause name an identifiable person or the college?"""
         words = doc.words
         sets = self._sets
@@ -1550,12 +1033,12 @@ class ProposDetector:
 
     # -- private information -------------------------------------------------
 
-    def _private(self, doc: _Doc, marks: list[Mapping[str, int]]) -> list[_Hit]:
+    def _private(self, doc: ReadComment, marks: list[Mapping[str, int]]) -> list[_Hit]:
         hits = [h for h in self._contacts(doc) if not self._own_contact(doc, h)]
         hits += self._private_words(doc, marks)
         return hits
 
-    def _own_contact(self, doc: _Doc, hit: _Hit) -> bool:
+    def _own_contact(self, doc: ReadComment, hit: _Hit) -> bool:
         """Is this number or address the writer's own ("appelez-moi au…")?"""
         if not self._own or not doc.words:
             return False
@@ -1567,7 +1050,7 @@ class ProposDetector:
                 return True
         return False
 
-    def _contacts(self, doc: _Doc) -> list[_Hit]:
+    def _contacts(self, doc: ReadComment) -> list[_Hit]:
         """Phone numbers, addresses, codes and e-mails, found in the characters;
         ``start`` is where they begin in the text."""
         hits: list[_Hit] = []
@@ -1598,7 +1081,7 @@ class ProposDetector:
             hits.append(_Hit(private, found.start(), 0, "code permanent", found.group()))
         return hits
 
-    def _private_words(self, doc: _Doc, marks: list[Mapping[str, int]]) -> list[_Hit]:
+    def _private_words(self, doc: ReadComment, marks: list[Mapping[str, int]]) -> list[_Hit]:
         """Private information read in the words: identifiers, health, intimate
         facts, accounts, where someone lives, minors."""
         hits: list[_Hit] = []
@@ -1669,7 +1152,7 @@ class ProposDetector:
                 hits.append(_Hit(private, start, end, "personne mineure identifiable"))
         return hits
 
-    def _is_age(self, doc: _Doc, start: int) -> bool:
+    def _is_age(self, doc: ReadComment, start: int) -> bool:
         """Is the number at ``start`` (before "ans") someone's age — "elle a 15 ans",
         "la fille de 14 ans", "Léa, 16 ans" — not a duration ("pendant 8 ans",
         "plus de 8 ans", "il y a 10 ans")?"""
@@ -1683,14 +1166,14 @@ class ProposDetector:
         first = doc.folded.original(*doc.spans[start])[0]
         return doc.text[:first].rstrip().endswith(",")
 
-    def _first_person(self, doc: _Doc, k: int) -> bool:
+    def _first_person(self, doc: ReadComment, k: int) -> bool:
         """Is word ``k`` the writer ("je", "moi") or the writer's own child ("mon fils")?"""
         word = doc.words[k]
         if word in self._sets["premiere_personne"]:
             return True
         return word in _OWN and k + 1 < len(doc.words) and doc.words[k + 1] in self._sets["famille"]
 
-    def _number_after(self, doc: _Doc, end: int, within: int) -> int:
+    def _number_after(self, doc: ReadComment, end: int, within: int) -> int:
         """The end of a 7 to 9 digit number among the ``within`` words after ``end``
         (the digits may be cut in groups: "2207 719"), or 0."""
         words = doc.words
@@ -1705,7 +1188,7 @@ class ProposDetector:
                 return stop
         return 0
 
-    def _schedule_of_someone(self, doc: _Doc, index: int, end: int) -> bool:
+    def _schedule_of_someone(self, doc: ReadComment, index: int, end: int) -> bool:
         """ "son horaire", "l'horaire de Julie Roy" — not "mon horaire", "l'horaire
         de la bibliothèque"."""
         words = doc.words
@@ -1717,7 +1200,7 @@ class ProposDetector:
             and (self._is_full_name(doc, end + 1) or words[end + 1] in self._sets["titres"])
         )
 
-    def _said_of_someone(self, doc: _Doc, index: int) -> bool:
+    def _said_of_someone(self, doc: ReadComment, index: int) -> bool:
         """Is the health or intimate word at ``index`` said of someone other than
         the writer: "la prof est séropositive", "sa dépression", "il est gai"?"""
         words = doc.words
@@ -1739,7 +1222,7 @@ class ProposDetector:
             return False
         return self._someone_else_before(doc, index)
 
-    def _someone_else_before(self, doc: _Doc, index: int) -> bool:
+    def _someone_else_before(self, doc: ReadComment, index: int) -> bool:
         """Does the clause before ``index`` name someone, and not the writer?"""
         words = doc.words
         low = doc.clause_range(index)[0]
@@ -1773,7 +1256,7 @@ def _place_key(address: str) -> str:
     """An address reduced to its letters and digits, folded, abbreviations spelled
     out: "960, rue St-Georges" and "960 rue Saint-Georges, Drummondville" share the
     key's start."""
-    return "".join(_ABBREVIATIONS.get(w, w) for w in _words_of(address))
+    return "".join(_ABBREVIATIONS.get(w, w) for w in words_of(address))
 
 
 def _quoted(words: Sequence[str]) -> str:
