@@ -739,6 +739,7 @@ class ProposDetector:
                     else ProposCategory.INSULTE
                 )
                 hits.append(_Hit(category, index, end))
+        hits += [h for h in self._espece(doc) if not any(h.start <= o.start < h.end for o in hits)]
         if self._interpellations:
             for match in self._interpellations.finditer(doc.norm, doc.word_set):
                 start, end = doc.tokens_of(match)
@@ -749,6 +750,25 @@ class ProposDetector:
     def _laughing(self, doc: ReadComment) -> bool:
         """Does the comment laugh ("lol", "mdr", 😂)? Threats said laughing are banter."""
         return any(c in doc.text for c in _LAUGH_EMOJI) or not _LAUGH_WORDS.isdisjoint(doc.words)
+
+    def _espece(self, doc: ReadComment) -> list[_Hit]:
+        """ "Espèce de X" heading a phrase insults whatever X is ("espèce de vieux
+        crouton!") — not "une espèce de poisson"."""
+        words = doc.words
+        hits: list[_Hit] = []
+        for index, word in enumerate(words[:-2]):
+            if word != "espece" or words[index + 1] not in ("de", "d"):
+                continue
+            low, high = doc.clause_range(index)
+            if index + 2 >= high or doc.quoted[index] or self._reported(doc, index):
+                continue
+            if index > low and words[index - 1] in self._sets["determinants"]:
+                continue
+            end = index + 3
+            while end < high and words[end - 1] in self._sets["qualificatifs"]:
+                end += 1
+            hits.append(_Hit(ProposCategory.INSULTE, index, end))
+        return hits
 
     def _teasing(self, doc: ReadComment, marks: list[Mapping[str, int]]) -> bool:
         """Does the comment laugh or praise ("lol", "bravo", 😂)?"""
