@@ -288,11 +288,11 @@ _EXCLAIMING = frozenset("quel quelle quels quelles".split())  # noqa: SIM905
 _COPULAS = frozenset(
     (  # noqa: SIM905
         "es est etes sont etait etais etaient sera seras serez seront serait serais "
-        "is are was were re m am"
+        "is are was were re am"
     ).split()
 )
 # "je suis", "chu", "j'étais": the writer speaking of themself
-_FIRST_COPULAS = frozenset("suis chu chus etais serais am m".split())  # noqa: SIM905
+_FIRST_COPULAS = frozenset("suis chu chus etais serais am".split())  # noqa: SIM905
 _NEGATIONS = frozenset("pas jamais plus aucun aucune not never".split())  # noqa: SIM905
 _IMPERSONAL = frozenset("c ca cest ce this that it".split())  # noqa: SIM905
 _SECOND = frozenset("t tu vous you u ya".split())  # noqa: SIM905
@@ -304,6 +304,11 @@ _LAUGH_WORDS = frozenset("lol mdr ptdr haha hahaha hihi lmao".split())  # noqa: 
 _FOND_EMOJI = "😂🤣😍❤💕😆😄🥰"
 _NOT_ONLY = frozenset("juste seulement rien que qu just only".split())  # noqa: SIM905
 _BEFORE_NOUN = frozenset("de d du des contre sur en entre sans".split())  # noqa: SIM905
+# "ceux qui disent que…", "les gens qui pensent que…": a view held at a distance
+_HOLDERS = frozenset("ceux celles gens monde personnes people those".split())  # noqa: SIM905
+_HOLDING = frozenset(
+    "disent pensent croient ecrivent trouvent pretendent say think believe".split()  # noqa: SIM905
+)
 _TOPIC = frozenset("sur contre du au aux about against".split())  # noqa: SIM905
 # what may follow an insult adjective used as a noun: "une incompétente totale", "des
 # hypocrites au cégep", "cette épaisse-là"
@@ -311,7 +316,7 @@ _FOLLOWERS = frozenset(
     (  # noqa: SIM905
         "pis et qui que qu comme de d la total totale totaux fini finie finis "
         "finies complet complete de premiere a au aux en du dans chez ici pour avec "
-        "pareil toi vous who and like"
+        "pareil toi vous who and like ce cet cette ces"
     ).split()
 )
 _HEALTH_VERBS = frozenset(
@@ -620,6 +625,21 @@ class ProposDetector:
             return position, sacre_de, False
         return -1, sacre_de, False
 
+    def _said_to_be(self, doc: ReadComment, index: int) -> bool:
+        """Is the word at ``index`` in a view the writer keeps at a distance: "CEUX
+        QUI DISENT QUE les jeunes sont paresseux devraient…" (not "ma fille me
+        dit que sa coloc est une…", which relays it)?"""
+        words = doc.words
+        low = doc.clause_range(index)[0]
+        for k in range(index - 1, low + 2, -1):
+            if words[k] in ("que", "qu", "that"):
+                return (
+                    words[k - 1] in _HOLDING
+                    and words[k - 2] in ("qui", "who")
+                    and words[k - 3] in _HOLDERS
+                )
+        return False
+
     def _reported(self, doc: ReadComment, index: int) -> bool:
         """Is the word at ``index`` what someone else said: the object of a reporting
         verb ("il m'a TRAITÉ de cave", "ÉCRIRE cave"), not said of someone after it
@@ -635,9 +655,14 @@ class ProposDetector:
         return False
 
     def _person_before(self, doc: ReadComment, copula: int) -> bool:
-        """Is the subject of the verb at ``copula`` a person?"""
+        """Is the subject of the verb at ``copula`` a person? After "que", the
+        subject is what follows it ("les gens disent que LES JEUNES sont…")."""
         words = doc.words
         low = doc.clause_range(copula)[0]
+        for k in range(copula - 1, low - 1, -1):
+            if words[k] in ("que", "qu", "that"):
+                low = k + 1
+                break
         if copula - 1 < low:
             return False
         subject = words[copula - 1]
@@ -723,7 +748,7 @@ class ProposDetector:
                     hits.append(_Hit(ProposCategory.INSULTE, index, index + mark["sacres"]))
                 continue
             end = index + mark[kind]
-            if doc.quoted[index] or self._reported(doc, index):
+            if doc.quoted[index] or self._reported(doc, index) or self._said_to_be(doc, index):
                 notes.append(
                     "mot cité ou rapporté, pas adressé : " + _quoted([doc.original(index, end)])
                 )
@@ -741,9 +766,14 @@ class ProposDetector:
                 hits.append(_Hit(category, index, end))
         hits += [h for h in self._espece(doc) if not any(h.start <= o.start < h.end for o in hits)]
         if self._interpellations:
+            # a pattern ("ferme ta gueule", "t'es juste un…") gives way to an insult
+            # word already found in its sentence
+            found = {doc.clause_of[h.start] for h in hits}
             for match in self._interpellations.finditer(doc.norm, doc.word_set):
                 start, end = doc.tokens_of(match)
-                if not doc.quoted[start] and not self._reported(doc, start):
+                if doc.clause_of[start] in found or doc.quoted[start]:
+                    continue
+                if not self._reported(doc, start):
                     hits.append(_Hit(ProposCategory.INSULTE, start, end))
         return hits
 
@@ -809,8 +839,7 @@ class ProposDetector:
         aimed = copula >= low and self._person_before(doc, copula)
         # "ce prof incompétent", "la directrice hypocrite"
         attributive = (
-            position == index - 1
-            and previous in sets["personnes"]
+            previous in sets["personnes"]
             and position - 1 >= low
             and words[position - 1] in _TARGET_DETERMINERS
         )
@@ -819,6 +848,8 @@ class ProposDetector:
         if kind in ("adjectifs", "accusation_noms"):
             if attributive or aimed or (qualified and not determiner and copula < 0):
                 return True
+            if previous in _EXCLAIMING:
+                return True  # "quel épais ce gars-là", "quelle hypocrite"
             if nominal and copula < 0:
                 clause = doc.clause_of[index]
                 after = words[end] if end < len(words) and doc.clause_of[end] == clause else ""
@@ -1237,7 +1268,7 @@ class ProposDetector:
             return False
         if not any(
             words[k] in _HEALTH_VERBS and doc.original(k, k + 1) != "à"
-            for k in range(max(low, index - 4), index)
+            for k in range(max(low, index - 6), index)
         ):
             return False
         return self._someone_else_before(doc, index)
