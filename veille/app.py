@@ -19,6 +19,7 @@ from collectors.base import Collector
 from collectors.http import HttpClient
 from collectors.robots import RobotsPolicy
 from matchers import BrandMatcher
+from matchers.propos import ProposDetector
 from storage.db import open_database
 from storage.lock import DatabaseLock, RunLock, run_lock_for
 from storage.problems import storage_problem, where
@@ -66,6 +67,24 @@ def build_matcher(config: Config) -> BrandMatcher:
     return BrandMatcher.from_brand(config.brand)
 
 
+def build_propos(config: Config) -> ProposDetector:
+    """The injurious-content detector, with the team's words and public contacts."""
+    return ProposDetector.from_config(
+        extra_words={str(kind): words for kind, words in config.propos.extra_words.items()},
+        ignore_words=config.propos.ignore_words,
+        public_contacts=config.propos.public_contacts,
+    )
+
+
+def build_item_matcher(config: Config) -> ItemMatcher:
+    return ItemMatcher(
+        build_matcher(config),
+        KeywordSpotter(config.alerts.keywords),
+        build_propos(config),
+        alert_at=config.propos.alert_at,
+    )
+
+
 def open_store(config: Config) -> MentionStore:
     return MentionStore(open_database(config.storage.url))
 
@@ -76,7 +95,7 @@ def build_app(config: Config) -> App:
     return App(
         config=config,
         store=store,
-        item_matcher=ItemMatcher(build_matcher(config), KeywordSpotter(config.alerts.keywords)),
+        item_matcher=build_item_matcher(config),
         notifier=Notifier(config, store, Mailer(config.smtp, config.outbox_dir)),
         client=HttpClient(config.http, robots=robots),
         collectors={s.name: REGISTRY[s.type].from_config(s) for s in config.sources},

@@ -131,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="table (défaut), json, csv, ou excel : CSV pour Excel en français "
         "(point-virgule, en-têtes français, dates locales)",
     )
+    mentions.add_argument(
+        "--source-type",
+        help="seulement ce type de source (feed, search, page, account : nos comptes officiels)",
+    )
     sources = commands.add_parser("sources", help="état de chaque source")
     sources.add_argument("--format", default="table", choices=["table", "json"])
     sources.add_argument(
@@ -151,6 +155,16 @@ def build_parser() -> argparse.ArgumentParser:
         "rescan", help="analyser de nouveau les éléments déjà vus (après un changement de brand:)"
     )
     again.add_argument("--since", help="seulement les éléments vus depuis (2026-11-01, 30d)")
+    propos = commands.add_parser(
+        "propos", help="essayer le détecteur de propos injurieux sur un texte (ou un fichier)"
+    )
+    propos.add_argument("text", nargs="?", help="le texte à analyser")
+    propos.add_argument("--file", help="fichier JSONL (un objet par ligne avec id et text)")
+    hide = commands.add_parser(
+        "masquer",
+        help="masquer un commentaire sur un compte officiel, par l'API de la plateforme",
+    )
+    hide.add_argument("id", metavar="N°", help="numéro de la mention (voir veille mentions)")
     init = commands.add_parser("init", help="écrire un config.yaml de départ, commenté")
     init.add_argument("dir", nargs="?", default=".", help="dossier (défaut : dossier courant)")
     demo = commands.add_parser("demo", help="visite guidée hors ligne avec des sources d'exemple")
@@ -205,6 +219,14 @@ def command_for(name: str) -> Command:
             from veille.commands.match import cmd_match
 
             return cmd_match
+        case "propos":
+            from veille.commands.propos import cmd_propos
+
+            return cmd_propos
+        case "masquer":
+            from veille.commands.moderation import cmd_masquer
+
+            return cmd_masquer
         case "init":
             from veille.commands.setup import cmd_init
 

@@ -62,6 +62,7 @@ class SourceOutcome:
     not_modified: bool = False
     error: str | None = None
     rejected: int = 0  # items skipped because they could not be used
+    usage: str | None = None  # what the visit cost, when an API counts (YouTube units…)
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,6 +398,7 @@ def store_collection(
         new_mentions=len(mention_ids),
         not_modified=collection.not_modified,
         rejected=rejections.count,
+        usage=collection.usage,
     )
 
 
@@ -477,11 +479,12 @@ def collect_and_store(
             log.info("%s : inchangé depuis la dernière visite (304)", source.name)
         else:
             log.info(
-                "%s : %d élément(s), %d nouveau(x), %d mention(s)",
+                "%s : %d élément(s), %d nouveau(x), %d mention(s)%s",
                 source.name,
                 outcome.items,
                 outcome.new_items,
                 outcome.new_mentions,
+                f" ; coût : {outcome.usage}" if outcome.usage else "",
             )
         return outcome
 

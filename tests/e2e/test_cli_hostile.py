@@ -580,21 +580,21 @@ def test_demo_keeps_its_workspace_and_says_what_to_try_next(
     out = capsys.readouterr().out
     config = folder / "config.yaml"
     assert config.is_file() and (folder / "veille.db").is_file()
-    assert len(list((folder / "outbox").glob("*.eml"))) == 3
+    assert len(list((folder / "outbox").glob("*.eml"))) == 4
     for command in ("mentions", "rescan", "triage 1 --status traité"):
         assert f"veille --config {config} {command}" in out
     assert "créé" in out
 
     assert main(["--config", str(config), "mentions", "--format", "json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)) == 7
+    assert len(json.loads(capsys.readouterr().out)) == 15  # 7 on the web, 8 comments
     assert main(["--config", str(config), "triage", "1", "--status", "traité"]) == 0
     capsys.readouterr()
 
     # again: the same tour, from a fresh store, in the same folder
     assert main(["demo", "--dir", str(folder)]) == 0
     out = capsys.readouterr().out
-    assert "remis à neuf" in out and "7 mentions trouvées" in out
-    assert len(list((folder / "outbox").glob("*.eml"))) == 3
+    assert "remis à neuf" in out and "15 mentions trouvées" in out
+    assert len(list((folder / "outbox").glob("*.eml"))) == 4
     assert (
         main(["--config", str(config), "mentions", "--status", "traité", "--format", "json"]) == 0
     )
@@ -619,7 +619,7 @@ def test_demo_outbox_option_still_works(tmp_path: Path, capsys: pytest.CaptureFi
     outbox = tmp_path / "courriels"
     assert main(["demo", "--dir", str(tmp_path / "d"), "--outbox", str(outbox)]) == 0
     assert str(outbox) in capsys.readouterr().out
-    assert len(list(outbox.glob("*.eml"))) == 3
+    assert len(list(outbox.glob("*.eml"))) == 4
     assert not (tmp_path / "d" / "outbox").exists()
 
 

@@ -330,7 +330,8 @@ def test_demo_runs_offline_and_says_where_to_look(tmp_path: Path) -> None:
     assert result.code == 0, result.err
     outbox = tmp_path / "veille-demo" / "outbox"
     files = list(outbox.glob("*.eml"))
-    assert len(files) == 3
+    assert len(files) == 4  # two urgent alerts (a keyword, a comment's propos), notice, digest
+    assert "Propos à vérifier sur Facebook — insulte" in result.out
     assert str(outbox) in result.out
     assert "mentions trouvées" in result.out
     assert "nouvelles mentions" in result.out

@@ -550,5 +550,6 @@ def test_each_collector_type_names_its_digest_heading() -> None:
         "feed": "Actualités, blogues et flux",
         "search": "Moteurs de recherche",
         "page": "Pages Web",
+        "account": "Sur nos comptes officiels",
     }
     assert group_label("ancien_type") == "ancien_type"

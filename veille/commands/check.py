@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
+from collectors.accounts.collector import AccountSource
 from storage.problems import sqlite_connect, sqlite_write_problem, storage_problem, where
 from veille.commands.console import config_of, every_text
 from veille.config import Config
@@ -24,6 +25,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"{len(config.sources)} source(s) :")
     for source in config.sources:
         where = getattr(source, "url", None) or getattr(source, "query", "")
+        if isinstance(source, AccountSource):  # the platform and the account watched
+            where = f"{source.platform} {source.account_id} ({source.api_base})"
         state = "" if source.enabled else " (désactivée)"
         every = every_text(source.every.total_seconds())
         print(f"  - {source.name} [{source.type}, toutes les {every}]{state} {where}")

@@ -39,6 +39,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     for wait in report.waiting:  # asked to be left alone (Retry-After, paused host)
         reason = f" ({one_line(wait.reason)})" if wait.reason else ""
         print(f"  {one_line(wait.name)} : en attente jusqu'à {until(wait.until, config)}{reason}")
+    for outcome in report.outcomes:  # what an API counted (YouTube's daily quota…)
+        if outcome.usage:
+            print(f"  {one_line(outcome.name)} : {one_line(outcome.usage)}")
     for outcome in report.failed_sources:
         print(f"  Échec : {outcome.name} — {one_line(outcome.error or '')}", file=sys.stderr)
     if report.alerts_sent:

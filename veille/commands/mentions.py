@@ -12,7 +12,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from collectors import REGISTRY
 from storage.store import MentionRecord
+from veille.alerts import propos_label
 from veille.app import open_store
 from veille.commands.console import clip, config_of, format_table, iso, local_time, parse_since
 from veille.errors import EXIT_OK, UsageError
@@ -36,6 +38,9 @@ MENTION_FIELDS = (
     "digest_id",
     "also_seen",
     "outlet",
+    "propos",
+    "author",
+    "reply_to",
 )
 
 
@@ -57,6 +62,9 @@ def mention_json(mention: MentionRecord) -> dict[str, Any]:
         "digest_id": mention.digest_id,
         "also_seen": list(mention.also_seen),
         "outlet": mention.outlet,
+        "propos": mention.propos,  # the propos detector's category, or null
+        "author": mention.author,  # who wrote a comment on an official account
+        "reply_to": mention.reply_to,  # the first words of the post it answers
     }
 
 
@@ -108,6 +116,8 @@ EXCEL_HEADERS = (
     "Lien",
     "Aussi vu sur",
     "N° du résumé",
+    "Propos",
+    "Auteur",
 )
 
 
@@ -140,6 +150,8 @@ def mentions_excel(mentions: Sequence[MentionRecord], zone: ZoneInfo) -> bytes:
             one_line(m.url),
             ", ".join(m.also_seen),
             m.digest_id if m.digest_id is not None else "",
+            propos_label(m.propos) if m.propos else "",
+            one_line(m.author or ""),
         ]
         writer.writerow([spreadsheet_safe(cell) for cell in cells])
     return buffer.getvalue().encode("utf-8-sig")
@@ -164,10 +176,15 @@ def check_status(status: str) -> None:
 def cmd_mentions(args: argparse.Namespace) -> int:
     if args.status:
         check_status(args.status)
+    if args.source_type is not None and args.source_type not in REGISTRY:
+        raise UsageError(
+            f"type de source inconnu « {args.source_type} » "
+            f"(types : {', '.join(sorted(REGISTRY))})"
+        )
     config = config_of(args)
     since = parse_since(args.since, config.digest.zone) if args.since else None
     store = open_store(config)
-    mentions = store.mentions(since=since, status=args.status)
+    mentions = store.mentions(since=since, status=args.status, source_type=args.source_type)
     rows = [mention_json(m) for m in mentions]
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))

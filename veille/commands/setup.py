@@ -10,6 +10,7 @@ from email.policy import default as default_policy
 from importlib import resources
 from pathlib import Path
 
+from veille.alerts import propos_label
 from veille.app import build_app, read_config
 from veille.commands.console import clip
 from veille.demo import DEMO_OUTBOX, prepare_demo_folder, serve_demo_data, write_demo_config
@@ -55,7 +56,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for mention in mentions:
             flag = "URGENT " if mention.urgent else ""
             title = clip(mention.title, 100)
-            print(f"  - {flag}« {one_line(mention.matched)} » ({mention.rule}) — {title}")
+            if mention.matched:
+                what = f"« {one_line(mention.matched)} » ({mention.rule})"
+            else:  # a comment on an official account: in scope without naming the brand
+                what = f"commentaire sur {one_line(mention.outlet or mention.source)}"
+            propos = f" [propos : {propos_label(mention.propos)}]" if mention.propos else ""
+            print(f"  - {flag}{what} — {title}{propos}")
     written = sorted(set(outbox.glob("*.eml")) - before)
     print(f"\n{len(written)} courriel(s) écrit(s) dans {outbox} :")
     for email_file in written:
