@@ -25,7 +25,6 @@ from functools import partial
 from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import sessionmaker
 
 from collectors import REGISTRY
 from collectors.base import Collection, Collector, Item, SourceState
@@ -36,10 +35,8 @@ from matchers.normalize import quick_fold
 from storage.store import MentionStore, NewItem, NewMention, SourceRecord
 from veille.alerts import KeywordSpotter
 from veille.config import Config, SourceConfig
-from veille.digest import is_stale as is_stale  # ``veille sources`` and tests import it here
 from veille.errors import DeliveryError, SourceError, StorageError
 from veille.intake import MAX_ITEMS, RejectedItem, clean_item, newest
-from veille.mail import Mailer
 from veille.notify import Notifier
 from veille.urls import canonical_url
 
@@ -603,12 +600,3 @@ def run_once(
         ", résumé envoyé" if subject else "",
     )
     return report
-
-
-def send_storage_notice(
-    config: Config, *, mailer: Mailer, error: StorageError | None, now: datetime
-) -> None:
-    """Transitional: :meth:`Notifier.send_storage_notice` for a caller without a store
-    (tests/unit/test_email.py); remove once it builds a Notifier. The notice never
-    reads the store, so the one given here is bound to no database."""
-    Notifier(config, MentionStore(sessionmaker()), mailer).send_storage_notice(error, now)

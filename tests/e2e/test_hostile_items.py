@@ -196,7 +196,7 @@ def test_a_source_whose_news_always_comes_first_elsewhere_is_not_silent(
     from storage.db import open_database
     from storage.store import MentionStore
     from veille.config import load_config
-    from veille.pipeline import is_stale
+    from veille.digest import is_stale
 
     def step_back_35_days() -> None:
         then = (datetime.now(UTC) - timedelta(days=35)).replace(tzinfo=None)

@@ -26,14 +26,15 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from collectors import options_models
-from storage.store import MentionRecord, SourceRecord
+from storage.db import open_database
+from storage.store import MentionRecord, MentionStore, SourceRecord
 from tests.conftest import SmtpServer, _Inbox, free_port
 from veille.alerts import KeywordSpotter, build_alert, build_source_notice
 from veille.config import SmtpConfig, load_config
 from veille.digest import Digest, build_digest
 from veille.errors import DeliveryError, StorageError
 from veille.mail import Mailer, compose, new_message_id, stable_message_id
-from veille.pipeline import send_storage_notice
+from veille.notify import Notifier
 
 ZONE = ZoneInfo("America/Montreal")
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -504,18 +505,20 @@ def _outbox_email(outbox: Path) -> tuple[str, str]:
 
 def test_storage_notice_matches_its_golden_files(tmp_path: Path) -> None:
     """The admins' notice when the store cannot be used, then works again, as the mailer
-    writes it to the outbox (send_storage_notice), fixed clock, Message-ID left out.
+    writes it to the outbox (Notifier.send_storage_notice), fixed clock, Message-ID left out.
     Regenerate with ``VEILLE_UPDATE_GOLDEN=1``."""
     (tmp_path / "config.yaml").write_text(STORAGE_CONFIG, encoding="utf-8")
     config = load_config(tmp_path / "config.yaml", source_types=options_models())
     mailer = Mailer(None, tmp_path / "outbox")
+    store = MentionStore(open_database(f"sqlite:///{tmp_path / 'veille.db'}"))
+    notifier = Notifier(config, store, mailer)
     error = StorageError(
         "la base de données /var/lib/veille/veille.db est en lecture seule : "
         "donnez le droit d'écriture à l'utilisateur qui lance veille <root>"
     )
     outputs = {}
     for name, problem in (("storage_notice", error), ("storage_recovered", None)):
-        send_storage_notice(config, mailer=mailer, error=problem, now=NOW)
+        notifier.send_storage_notice(problem, NOW)
         text, html = _outbox_email(tmp_path / "outbox")
         outputs[f"{name}.txt"], outputs[f"{name}.html"] = text, html
     _match_golden(outputs)

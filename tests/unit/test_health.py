@@ -8,7 +8,8 @@ import pytest
 
 from collectors.feed import FeedSource
 from storage.store import SourceRecord
-from veille.pipeline import backoff_factor, is_due, is_stale
+from veille.digest import is_stale
+from veille.pipeline import backoff_factor, is_due
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 SOURCE = FeedSource(name="F", type="feed", url="https://a.test/", every=timedelta(hours=1))
