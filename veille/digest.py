@@ -11,7 +11,7 @@ line, and only http(s) links get an ``href``. The templates escape the rest.
 A digest lists at most ``list_limit`` mentions (urgent first, then by kind of
 source, newest first), then says how many it left out and how to see them all
 (``veille mentions --since AAAA-MM-JJ``); its subject always gives the real
-count, and ``mention_ids`` holds every mention it covers, listed or not.
+count of the mentions it covers, listed or not.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ class Digest:
     subject: str
     text: str
     html: str
-    mention_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +296,7 @@ def build_digest(
     counted, with the command that lists them. ``list_limit=0`` gives counts
     only (the last-resort digest when even a short one is refused). ``part=(k,
     n)`` adds « (partie k sur n) » to the subject. The subject counts every
-    mention given; ``mention_ids`` holds them all, listed or not.
+    mention given, listed or not.
     """
     if list_limit < 0:
         raise ValueError("list_limit must be >= 0")
@@ -372,5 +371,4 @@ def build_digest(
         subject=subject,
         text=render("digest.txt.j2", **context, subject=subject),
         html=render("digest.html.j2", **context, subject=subject),
-        mention_ids=tuple(m.id for m in ordered),
     )

@@ -227,7 +227,6 @@ def test_digest_lists_at_most_the_limit_and_says_how_to_see_the_rest() -> None:
     built = digest(mentions)
 
     assert built.subject.startswith("Veille — 250 nouvelles mentions du Cégep de Drummondville")
-    assert sorted(built.mention_ids) == list(range(1, 251))
     listed = _listed(built.text)
     assert len(listed) == 200 and len(set(listed)) == 200
     assert listed[:5] == [50, 100, 150, 200, 250]  # urgent first
@@ -257,7 +256,6 @@ def test_last_resort_digest_gives_counts_only() -> None:
         assert "Urgentes : 3" in body
         assert "Actualités, blogues et flux : 9" in body
         assert "veille mentions --since 2026-11-28" in body
-    assert len(built.mention_ids) == 30
 
 
 def test_part_of_a_digest_says_so_in_its_subject() -> None:
@@ -275,7 +273,6 @@ def test_digest_of_many_mentions_stays_small() -> None:
 
     assert size < 400_000, size
     assert built.subject.startswith("Veille — 20\u00a0000 nouvelles mentions")
-    assert len(built.mention_ids) == 20_000
     assert time.monotonic() - started < 10
 
 
