@@ -280,6 +280,8 @@ _AIMED_CLASSES = (
     "physique",
     "attributs",
 )
+# insults that, said of a group of people, make a generalisation hostile
+_GROUP_INSULTS = ("noms", "adjectifs", "conditionnels", "accusation_noms")
 # "what A clown", "he is AN idiot": the English article (French "a" is a verb)
 _ENGLISH_BEFORE_A = frozenset("what such is are was were re s".split())  # noqa: SIM905
 # "quel clown", "quelle vache": an exclamation names someone
@@ -521,6 +523,8 @@ class ProposDetector:
         try:
             return cls(lists, ignore_words=ignore_words, public_contacts=public_contacts)
         except ValueError as exc:
+            if not extra_words:
+                raise  # a shipped list is broken: a bug, with its traceback
             raise ValueError(f"propos.extra_words : {exc}") from None
 
     # -- judging ---------------------------------------------------------------
@@ -582,8 +586,12 @@ class ProposDetector:
             for name, form, acute in entries:
                 size = len(form)
                 if name not in mark and tuple(words[position : position + size]) == form:
-                    if any(doc.acute_end(position + k) and not acute[k] for k in range(size)):
-                        continue  # "cavé" is not "cave"
+                    if any(
+                        doc.acute_end(position + k) != acute[k]
+                        and (not acute[k] or doc.uses_accents)
+                        for k in range(size)
+                    ):
+                        continue  # "cavé" is not "cave"; "demeure" not "demeuré"
                     if size > 1 and doc.clause_of[position + size - 1] != doc.clause_of[position]:
                         continue
                     mark[name] = size
@@ -666,6 +674,20 @@ class ProposDetector:
         if copula - 1 < low:
             return False
         subject = words[copula - 1]
+        if words[copula] == "air":  # "t'as l'air", "il a l'air": the subject of avoir
+            k = copula - 1
+            while k > low and words[k] in (
+                "l",
+                "as",
+                "a",
+                "avait",
+                "avez",
+                "ont",
+                "aurait",
+                "avais",
+            ):
+                k -= 1
+            subject = words[k]
         if subject in _SECOND or subject in self._sets["tiers"]:
             return True
         if subject in _IMPERSONAL:
@@ -830,6 +852,13 @@ class ProposDetector:
         copula = -1
         if previous in _COPULAS:
             copula = position
+        elif (
+            determiner
+            and before in ("d", "de")
+            and position - 2 >= low
+            and words[position - 2] == "air"
+        ):
+            copula = position - 2  # "t'as l'air d'un vrai débile"
         elif determiner:  # "t'es VRAIMENT une", "est RIEN QU'un"
             k = position - 1
             while k >= low and (words[k] in sets["intensifs"] or words[k] in ("rien", "qu")):
@@ -977,6 +1006,14 @@ class ProposDetector:
         if groups and self._haine and not any("denonciation" in m for m in marks):
             near = {doc.clause_of[start] + shift for start, _ in groups for shift in (-1, 0, 1)}
             found = [doc.tokens_of(m) for m in self._haine.finditer(doc.norm, doc.word_set)]
+            # an insult said near the group: "les gais sont des malades", "ces Haïtiens-là,
+            # des voleurs" (read in the words, so that "demeure" is not "demeuré")
+            found += [
+                (k, k + n)
+                for k, mark in enumerate(marks)
+                for name in _GROUP_INSULTS
+                if (n := mark.get(name, 0))
+            ]
             found = [
                 (s, e)
                 for s, e in found

@@ -60,13 +60,16 @@ def forms(entry: str) -> Iterator[tuple[str, ...]]:
 
 
 ACUTE_END = re.compile(r"[éÉ](?:e|s|es|E|S|ES)?$")
+_ACCENTED = re.compile("[éèêëàâîïôûùçÉÈÊÀÂÎÔÛÇ]")
 _ACUTE_WORD = re.compile(r"[éÉ](?:e|s|es|E|S|ES)?(?![^\W_])")
 
 
 def acute_ends(entry: str) -> tuple[bool, ...]:
     """For each word of an entry as written, whether it ends in an accented é
-    ("cavé", "enfoirée", "réfugiés"): such a word of a text matches only an
-    entry written with that accent ("cavé" is not "cave")."""
+    ("cavé", "enfoirée", "réfugiés"). A word of a text ending in é matches only
+    an entry written with it ("cavé" is not "cave"); an entry written with it
+    matches a word without it only in a comment typed without any accent
+    ("t'es un rate", but "il demeure à" is not "demeuré")."""
     return tuple(bool(ACUTE_END.search(w)) for w in re.split(r"[^\w@$*]+", entry) if w)
 
 
@@ -539,6 +542,12 @@ class ReadComment:
         if self._word_set is None:
             self._word_set = frozenset(self.words)
         return self._word_set
+
+    @property
+    def uses_accents(self) -> bool:
+        """Does the writer type accents? If so, "demeure" is not "demeuré"; if the
+        comment has none at all, a missing accent says nothing."""
+        return _ACCENTED.search(self.text) is not None
 
     def acute_end(self, token: int) -> bool:
         """Does word ``token`` end, as written, in an accented é ("cavé", "réfugiées")?"""
