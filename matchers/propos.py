@@ -152,6 +152,7 @@ class ProposVerdict:
 
 
 _NOTHING = ProposVerdict(None, 0, (), None)
+_MAX_NOTES = 5
 _NO_MARK: Mapping[str, int] = {}  # shared by every word that starts no list entry
 
 # Lists whose entries are patterns (see menace.yaml); the others are word lists.
@@ -545,8 +546,10 @@ class ProposDetector:
         hits += self._private(doc, marks)
         hits += self._insults(doc, marks, notes)
         hits = [h for h in hits if not self._is_ignored(doc, h)]
+        notes = list(dict.fromkeys(notes))[:_MAX_NOTES]
         if not hits:
             sacres = [doc.original(i, i + n) for i, m in enumerate(marks) if (n := m.get("sacres"))]
+            sacres = list(dict.fromkeys(sacres))[:_MAX_NOTES]
             if sacres:
                 notes.append("sacre sans cible, non signalé : " + _quoted(sacres))
             return ProposVerdict(None, 0, (), None, tuple(notes)) if notes else _NOTHING
@@ -1231,7 +1234,10 @@ class ProposDetector:
             if any(self._first_person(doc, k) or words[k] == "on" for k in range(low, start)):
                 continue
             clause = doc.clause_of[start]
-            near = [k for k in range(len(words)) if abs(doc.clause_of[k] - clause) <= 1]
+            near = range(
+                doc.clauses[max(0, clause - 1)][0],
+                doc.clauses[min(len(doc.clauses) - 1, clause + 1)][1],
+            )
             identified = any(words[k] in _IDENTIFYING for k in near) or any(
                 self._is_full_name(doc, k) for k in near
             )

@@ -60,6 +60,9 @@ def forms(entry: str) -> Iterator[tuple[str, ...]]:
 
 
 ACUTE_END = re.compile(r"[éÉ](?:e|s|es|E|S|ES)?$")
+# No clause is longer: the rules look back within a clause, so a page without a
+# full stop costs its length, not its length squared.
+MAX_CLAUSE = 60
 _ACCENTED = re.compile("[éèêëàâîïôûùçÉÈÊÀÂÎÔÛÇ]")
 _ACUTE_WORD = re.compile(r"[éÉ](?:e|s|es|E|S|ES)?(?![^\W_])")
 
@@ -404,6 +407,10 @@ class ReadComment:
             if index < skip_to:
                 continue
             kind = found.lastgroup
+            if len(words) - clause_start >= MAX_CLAUSE and kind != "stop":
+                clauses.append((clause_start, len(words)))  # a run-on text: cut it
+                questions.append(False)
+                clause_start = len(words)
             if kind == "word":
                 end = spaced.get(index)
                 if end is None:
