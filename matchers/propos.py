@@ -20,7 +20,8 @@ spelled apart ("c o n n e", "i.d.i.o.t"), leetspeak in a word that has letters
 spellings are read as the words they stand for ("jvais", "y'é", "chu"). Words
 are whole words: "cave" is not in "concave" or "Cavendish", "con" not in
 "connaissance"; a word ending in an accented é is not the same word without it
-("cavé" is not "cave").
+("cavé" is not "cave"; in a comment typed with accents, "demeure" is not
+"demeuré"). A run-on text is cut every 60 words, so a page costs its length.
 
 - **Sacres are not insults**: "crisse", "tabarnak", "câlisse", "ostie"… as
   intensifiers or sworn at things ("crisse que c'est beau", "criss de
