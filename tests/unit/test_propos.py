@@ -264,3 +264,16 @@ def test_command_through_the_cli(veille: Any) -> None:
     refused = veille("propos", "--file", str(bad))
     assert refused.code == 2
     assert "ligne 1 : objet JSON avec « id » et « text » attendu" in refused.err
+
+
+def test_a_malformed_extra_pattern_is_one_french_line(veille: Any) -> None:
+    veille.workspace.write(
+        [{"name": "Exemple", "type": "feed", "url": "http://127.0.0.1:9/f"}],
+        extra='propos:\n  extra_words: {menace: ["{armes_blanches} dans le sac"]}',
+    )
+    said = veille("propos", "un couteau dans le sac")
+    assert said.code == 2
+    assert said.err.strip().splitlines() == [
+        "config.yaml : propos.extra_words : motif « {armes_blanches} dans le sac » : "
+        "liste inconnue {armes_blanches}"
+    ]

@@ -7,24 +7,21 @@ import json
 from pathlib import Path
 
 from matchers.propos import ProposDetector, ProposVerdict
+from veille.app import build_propos
 from veille.commands.console import config_of
 from veille.config import Config
 from veille.errors import EXIT_OK, ConfigError, UsageError
 
 
 def detector_of(config: Config) -> tuple[ProposDetector, int]:
-    """The detector configured by the ``propos:`` block of config.yaml, and the
-    severity from which a verdict is an alert."""
-    settings = config.propos
+    """The detector configured by the ``propos:`` block of config.yaml (built by
+    veille.app, like the pipeline's), and the severity from which a verdict is an
+    alert."""
     try:
-        detector = ProposDetector.from_config(
-            extra_words={str(name): words for name, words in settings.extra_words.items()},
-            ignore_words=settings.ignore_words,
-            public_contacts=settings.public_contacts,
-        )
-    except ValueError as exc:
+        detector = build_propos(config)
+    except ValueError as exc:  # a malformed propos.extra_words pattern
         raise ConfigError(f"config.yaml : {exc}") from None
-    return detector, settings.alert_at
+    return detector, config.propos.alert_at
 
 
 def is_alert(verdict: ProposVerdict, alert_at: int) -> bool:
