@@ -111,7 +111,7 @@ class MentionRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), unique=True)
     source: Mapped[str] = mapped_column(String(200), index=True)
-    source_type: Mapped[str] = mapped_column(String(40))
+    source_type: Mapped[str] = mapped_column(String(40), index=True)
     url: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -125,7 +125,7 @@ class MentionRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="nouveau", index=True)
     # set by `veille triage`: a rescan never puts a mention excluded by hand back
     status_by_hand: Mapped[bool | None] = mapped_column(Boolean)
-    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     alert_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id"), index=True)
     outlet: Mapped[str | None] = mapped_column(String(300))  # "Le Nouvelliste", not the engine
@@ -138,6 +138,9 @@ class MentionRow(Base):
     propos_severity: Mapped[int | None] = mapped_column(Integer)
     propos_words: Mapped[str | None] = mapped_column(Text)
     propos_reason: Mapped[str | None] = mapped_column(Text)
+    # the workspace: who follows it up, and how it speaks of the Cégep (set by a person)
+    assignee: Mapped[str | None] = mapped_column(String(200), index=True)
+    tone: Mapped[str | None] = mapped_column(String(20))
 
 
 class SightingRow(Base):
@@ -178,3 +181,72 @@ class ModerationRow(Base):
     action: Mapped[str] = mapped_column(String(40))  # "masquer"
     done: Mapped[bool] = mapped_column(Boolean)  # the platform did it
     answer: Mapped[str] = mapped_column(Text)  # its answer, in French
+
+
+class MentionTagRow(Base):
+    __tablename__ = "mention_tags"
+    __table_args__ = (UniqueConstraint("mention_id", "tag", name="uq_mention_tags_mention_tag"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"))
+    tag: Mapped[str] = mapped_column(String(100), index=True)
+
+
+class MentionEventRow(Base):
+    """One change of a mention (status, assignee, tag, tone, note…): who, when, before →
+    after. Appended, never changed nor deleted: the mention's history."""
+
+    __tablename__ = "mention_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(200))
+    field: Mapped[str] = mapped_column(String(40))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+
+
+class MentionNoteRow(Base):
+    __tablename__ = "mention_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    author: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class UserRow(Base):
+    """A person of the workspace; the password only as an Argon2 hash (None: SSO only)."""
+
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiTokenRow(Base):
+    """A token of the JSON API; only its SHA-256 digest is kept."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("digest", name="uq_api_tokens_digest"),)
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ExcludedSiteRow(Base):
+    """A site ignored by hand (« Ignorer ce site »): its new items are never mentions."""
+
+    __tablename__ = "excluded_sites"
+
+    domain: Mapped[str] = mapped_column(String(300), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)

@@ -19,12 +19,14 @@ from storage.models import (
     DigestRow,
     ItemRow,
     MentionRow,
+    MentionTagRow,
     ModerationRow,
     RobotsRow,
     SightingRow,
     SourceRow,
 )
 from storage.problems import storage_problem
+from storage.workspace import WorkspaceStore
 from veille.errors import StorageError
 from veille.statuses import STATUS_EXCLUDED, STATUS_NEW
 
@@ -130,6 +132,9 @@ class MentionRecord:
     propos_severity: int | None = None
     propos_words: tuple[str, ...] = ()
     propos_reason: str | None = None
+    assignee: str | None = None  # who follows it up (workspace)
+    tags: tuple[str, ...] = ()
+    tone: str | None = None  # positif, neutre, négatif: set by a person
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +219,9 @@ def _source_record(row: SourceRow) -> SourceRecord:
     )
 
 
-def _mention_record(row: MentionRow, also_seen: Sequence[str] = ()) -> MentionRecord:
+def _mention_record(
+    row: MentionRow, also_seen: Sequence[str] = (), tags: Sequence[str] = ()
+) -> MentionRecord:
     return MentionRecord(
         id=row.id,
         url=row.url,
@@ -242,6 +249,9 @@ def _mention_record(row: MentionRow, also_seen: Sequence[str] = ()) -> MentionRe
         propos_severity=row.propos_severity,
         propos_words=tuple(row.propos_words.split(", ")) if row.propos_words else (),
         propos_reason=row.propos_reason,
+        assignee=row.assignee,
+        tags=tuple(tags),
+        tone=row.tone,
     )
 
 
@@ -286,7 +296,7 @@ def _mention_row(
     )
 
 
-class MentionStore:
+class MentionStore(WorkspaceStore):
     """All reads and writes veille makes; each method is one transaction."""
 
     def __init__(self, session_factory: sessionmaker[Session]):
@@ -548,6 +558,7 @@ class MentionStore:
     @staticmethod
     def _with_sightings(session: Session, rows: Sequence[MentionRow]) -> list[MentionRecord]:
         seen: dict[int, list[str]] = {}
+        tags: dict[int, list[str]] = {}
         ids = [row.id for row in rows]
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
@@ -558,7 +569,14 @@ class MentionStore:
             )
             for mention_id, source in session.execute(query):
                 seen.setdefault(mention_id, []).append(source)
-        return [_mention_record(row, seen.get(row.id, ())) for row in rows]
+            tagged = (
+                select(MentionTagRow.mention_id, MentionTagRow.tag)
+                .where(MentionTagRow.mention_id.in_(chunk))
+                .order_by(MentionTagRow.tag)
+            )
+            for mention_id, tag in session.execute(tagged):
+                tags.setdefault(mention_id, []).append(tag)
+        return [_mention_record(row, seen.get(row.id, ()), tags.get(row.id, ())) for row in rows]
 
     def pending_alerts(self) -> list[MentionRecord]:
         with self._read() as session:
@@ -772,18 +790,6 @@ class MentionStore:
                     row.status = STATUS_NEW
                     restored += 1
         return created, excluded, restored
-
-    def set_status(self, ids: Sequence[int], status: str) -> list[int]:
-        """Triage by hand: give mentions ``ids`` this status. Returns the ids that
-        do not exist; then nothing is changed."""
-        with self._write() as session:
-            rows = session.scalars(select(MentionRow).where(MentionRow.id.in_(ids))).all()
-            missing = sorted(set(ids) - {row.id for row in rows})
-            if missing:
-                return missing
-            for row in rows:
-                row.status, row.status_by_hand = status, True
-        return []
 
     def prune_items(self, *, before: datetime) -> int:
         """Forget items seen before ``before`` that are not mentions (mentions stay forever)."""

@@ -26,7 +26,7 @@ from storage.problems import storage_problem, where
 from storage.store import MentionStore
 from veille.alerts import KeywordSpotter
 from veille.config import Config, load_config
-from veille.errors import StorageError, os_reason
+from veille.errors import ConfigError, StorageError, os_reason
 from veille.mail import Mailer
 from veille.notify import Notifier
 from veille.pipeline import ItemMatcher, RunReport, run_once, utc_now
@@ -69,11 +69,14 @@ def build_matcher(config: Config) -> BrandMatcher:
 
 def build_propos(config: Config) -> ProposDetector:
     """The injurious-content detector, with the team's words and public contacts."""
-    return ProposDetector.from_config(
-        extra_words={str(kind): words for kind, words in config.propos.extra_words.items()},
-        ignore_words=config.propos.ignore_words,
-        public_contacts=config.propos.public_contacts,
-    )
+    try:
+        return ProposDetector.from_config(
+            extra_words={str(kind): words for kind, words in config.propos.extra_words.items()},
+            ignore_words=config.propos.ignore_words,
+            public_contacts=config.propos.public_contacts,
+        )
+    except ValueError as exc:  # a malformed word or pattern of the team's
+        raise ConfigError(f"{config.path}: {exc}") from None
 
 
 def build_item_matcher(config: Config) -> ItemMatcher:

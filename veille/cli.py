@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("text", nargs="?", help="le texte à analyser")
     match.add_argument("--file", help="fichier JSONL (un objet par ligne avec id et text)")
     triage = commands.add_parser(
-        "triage", help="donner un statut à des mentions (traité, exclu, nouveau)"
+        "triage", help="donner un statut à des mentions (nouveau, en cours, traité, exclu)"
     )
     triage.add_argument("ids", nargs="+", metavar="N°", help="numéros des mentions")
     triage.add_argument("--status", required=True, help=f"statut ({', '.join(STATUSES)})")
@@ -165,6 +165,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="masquer un commentaire sur un compte officiel, par l'API de la plateforme",
     )
     hide.add_argument("id", metavar="N°", help="numéro de la mention (voir veille mentions)")
+    user = commands.add_parser("user", help="gérer les utilisateurs du poste de veille (web)")
+    user.add_argument("action", choices=["add", "list", "remove", "passwd"])
+    user.add_argument("email", nargs="?", metavar="COURRIEL")
+    user.add_argument("--role", default="lecteur", help="lecteur, éditeur ou admin")
+    user.add_argument(
+        "--password-stdin", action="store_true", help="lire le mot de passe sur l'entrée standard"
+    )
+    user.add_argument("--format", default="table", choices=["table", "json"])
+    token = commands.add_parser("token", help="gérer les jetons de l'API JSON")
+    token.add_argument("action", choices=["add", "list", "remove"])
+    token.add_argument("name", nargs="?", metavar="NOM")
+    token.add_argument("--role", default="lecteur", help="lecteur, éditeur ou admin")
+    exclusions = commands.add_parser(
+        "exclusions", help="sites ignorés (« Ignorer ce site ») : lister, ajouter, retirer"
+    )
+    exclusions.add_argument("action", nargs="?", default="list", choices=["list", "add", "remove"])
+    exclusions.add_argument("site", nargs="?", metavar="SITE")
+    exclusions.add_argument("--reason", help="pourquoi ce site est ignoré")
+    exclusions.add_argument("--format", default="table", choices=["table", "yaml"])
+    web = commands.add_parser("web", help="servir le poste de veille (défaut : 127.0.0.1:8080)")
+    web.add_argument("--host", help="adresse d'écoute (défaut : 127.0.0.1, ou web.host)")
+    web.add_argument("--port", type=int, help="port (défaut : 8080, ou web.port)")
     init = commands.add_parser("init", help="écrire un config.yaml de départ, commenté")
     init.add_argument("dir", nargs="?", default=".", help="dossier (défaut : dossier courant)")
     demo = commands.add_parser("demo", help="visite guidée hors ligne avec des sources d'exemple")
@@ -227,6 +249,22 @@ def command_for(name: str) -> Command:
             from veille.commands.moderation import cmd_masquer
 
             return cmd_masquer
+        case "user":
+            from veille.commands.workspace import cmd_user
+
+            return cmd_user
+        case "token":
+            from veille.commands.workspace import cmd_token
+
+            return cmd_token
+        case "exclusions":
+            from veille.commands.workspace import cmd_exclusions
+
+            return cmd_exclusions
+        case "web":
+            from veille.commands.workspace import cmd_web
+
+            return cmd_web
         case "init":
             from veille.commands.setup import cmd_init
 

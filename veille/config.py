@@ -247,6 +247,30 @@ class HttpConfig(_Section):
         return data
 
 
+class WebConfig(_Section):
+    """The workspace (``veille web``, or inside ``veille daemon`` when this block is
+    present). ``base_url`` is the address people use (behind a reverse proxy, in
+    HTTPS): every link of the emails points there. ``trusted_header`` (e.g.
+    X-Remote-User) is honoured only from ``trusted_proxies``. ``secret_env`` names the
+    variable holding the key that signs session cookies."""
+
+    base_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    trusted_header: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
+    secret_env: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_base(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("adresse http(s) attendue (ex. https://veille.cegepdrummond.ca)")
+        return value.rstrip("/")
+
+
 class SourceConfig(BaseModel):
     """Options shared by every source; each collector extends it with its own."""
 
@@ -272,6 +296,7 @@ class _Document(_Section):
     smtp: SmtpConfig | None = None
     storage: StorageConfig = StorageConfig()
     http: HttpConfig = HttpConfig()
+    web: WebConfig | None = None
     outbox: str = "outbox"
 
 
@@ -290,6 +315,7 @@ class Config:
     outbox_dir: Path
     evidence_dir: Path  # storage.evidence_dir, resolved: evidence for the démarches
     propos: ProposConfig = ProposConfig()
+    web: WebConfig | None = None  # None: no web: block (veille web still serves, on defaults)
 
     @property
     def enabled_sources(self) -> tuple[SourceConfig, ...]:
@@ -866,4 +892,5 @@ def load_config(path: Path, *, source_types: Mapping[str, type[SourceConfig]]) -
         outbox_dir=(base / document.outbox),
         evidence_dir=evidence_dir,
         propos=document.propos,
+        web=document.web,
     )

@@ -33,6 +33,7 @@ from collectors.response import MAX_BACKOFF
 from matchers.base import Matcher, Span, snippet_around
 from matchers.normalize import quick_fold
 from storage.store import MentionStore, NewItem, NewMention, SourceRecord
+from storage.workspace import on_site
 from veille.alerts import KeywordSpotter
 from veille.config import Config, SourceConfig
 from veille.errors import DeliveryError, SourceError, StorageError
@@ -243,6 +244,7 @@ class ItemMatcher:
         self.spotter = spotter
         self.propos = propos
         self.alert_at = alert_at
+        self.ignored_sites: frozenset[str] = frozenset()  # « Ignorer ce site », from the store
 
     def mention_for(
         self, title: str, body: str | None, *, in_scope: bool = False
@@ -285,7 +287,11 @@ class ItemMatcher:
         )
 
     def new_item(self, key: str, item: Item, *, in_scope: bool = False) -> NewItem:
-        mention = self.mention_for(item.title, item.text, in_scope=in_scope)
+        mention = (
+            None
+            if on_site(item.url, self.ignored_sites)
+            else self.mention_for(item.title, item.text, in_scope=in_scope)
+        )
         return NewItem(
             key=key,
             url=canonical_url(item.url)
@@ -513,9 +519,12 @@ def rescan(
     """
     items = created = excluded = restored = 0
     kinds = {name: record.type for name, record in store.sources().items()}
+    item_matcher.ignored_sites = store.excluded_domains()
     for rows in store.stored_items(since=since, batch=batch):
         verdicts = {
-            row.id: item_matcher.mention_for(
+            row.id: None
+            if on_site(row.url, item_matcher.ignored_sites)
+            else item_matcher.mention_for(
                 row.title, row.text, in_scope=in_scope(kinds.get(row.source, ""))
             )
             for row in rows
@@ -560,6 +569,7 @@ def run_once(
     then send the urgent alerts, the admins' notices and the digest if it is due. A
     digest a crash left reserved goes out again first. The caller holds the run lock."""
     prune(config, store, clock())
+    item_matcher.ignored_sites = store.excluded_domains()
     errors: list[str] = []
     try:  # a digest a crash left reserved goes out before a long collection, not after
         notifier.resume_pending_digests(clock())

@@ -44,13 +44,19 @@ def test_migrations_build_exactly_the_models(store_url: str) -> None:
     assert sorted(inspect(engine).get_table_names()) == sorted(
         [
             "alembic_version",
+            "api_tokens",
             "digests",
+            "excluded_sites",
             "items",
+            "mention_events",
+            "mention_notes",
+            "mention_tags",
             "mentions",
             "moderations",
             "robots",
             "sightings",
             "sources",
+            "users",
         ]
     )
     if engine.dialect.name == "sqlite":

@@ -16,10 +16,19 @@ from collectors import REGISTRY
 from storage.store import MentionRecord
 from veille.alerts import propos_label
 from veille.app import open_store
-from veille.commands.console import clip, config_of, format_table, iso, local_time, parse_since
+from veille.commands.console import (
+    clip,
+    config_of,
+    format_table,
+    iso,
+    local_time,
+    parse_since,
+    utc_now,
+)
 from veille.errors import EXIT_OK, UsageError
 from veille.sanitize import one_line
 from veille.statuses import STATUS_EXCLUDED, STATUSES
+from veille.users import system_user
 
 MENTION_FIELDS = (
     "id",
@@ -221,7 +230,7 @@ def cmd_triage(args: argparse.Namespace) -> int:
     config = config_of(args)
     store = open_store(config)
     ids = sorted({int(value) for value in args.ids})
-    missing = store.set_status(ids, args.status)
+    missing = store.change(ids, actor=system_user(), now=utc_now(), status=args.status)
     if missing:
         raise UsageError(
             f"mention(s) introuvable(s) : {', '.join(map(str, missing))} "

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import logging
 import os
 
@@ -23,18 +22,11 @@ from veille.app import open_store
 from veille.commands.console import config_of, utc_now
 from veille.errors import EXIT_OK, EXIT_SOURCES_FAILED, SourceError, UsageError
 from veille.sanitize import one_line
+from veille.users import system_user
 
 log = logging.getLogger(__name__)
 
 ACTION = "masquer"
-
-
-def requester() -> str:
-    """Who asked: the account running veille (cron, a person in a shell)."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a container)
-        return "inconnu"
 
 
 def cmd_masquer(args: argparse.Namespace) -> int:
@@ -68,7 +60,7 @@ def cmd_masquer(args: argparse.Namespace) -> int:
         answer, done = asyncio.run(hide()), True
     except SourceError as exc:
         answer, done = str(exc), False
-    who = requester()
+    who = system_user()
     store.record_moderation(
         comment.mention_id,
         requested_by=who,

@@ -10,18 +10,14 @@ from matchers.propos import ProposDetector, ProposVerdict
 from veille.app import build_propos
 from veille.commands.console import config_of
 from veille.config import Config
-from veille.errors import EXIT_OK, ConfigError, UsageError
+from veille.errors import EXIT_OK, UsageError
 
 
 def detector_of(config: Config) -> tuple[ProposDetector, int]:
     """The detector configured by the ``propos:`` block of config.yaml (built by
     veille.app, like the pipeline's), and the severity from which a verdict is an
     alert."""
-    try:
-        detector = build_propos(config)
-    except ValueError as exc:  # a malformed propos.extra_words pattern
-        raise ConfigError(f"config.yaml : {exc}") from None
-    return detector, config.propos.alert_at
+    return build_propos(config), config.propos.alert_at  # ConfigError if a word is malformed
 
 
 def is_alert(verdict: ProposVerdict, alert_at: int) -> bool:
