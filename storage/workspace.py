@@ -10,6 +10,7 @@ mention appends to its history, which nothing edits.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
@@ -136,6 +137,8 @@ def on_site(url: str, domains: frozenset[str]) -> bool:
         _, _, host = host.partition(".")
     return False
 
+
+log = logging.getLogger(__name__)
 
 MAX_TAG = 100
 MAX_NOTE = 10_000
@@ -419,12 +422,15 @@ class WorkspaceStore:
         with self._read() as session:
             return frozenset(session.scalars(select(ExcludedSiteRow.domain)))
 
-    def remove_excluded_site(self, domain: str) -> bool:
+    def remove_excluded_site(self, domain: str, *, actor: str, now: datetime) -> bool:
+        """Stop ignoring a site (``veille rescan`` brings its mentions back); the removal
+        is logged with who and when."""
         with self._write() as session:
             row = session.get(ExcludedSiteRow, domain)
             if row is None:
                 return False
             session.delete(row)
+        log.info("Site de nouveau surveillé : %s (par %s, %s)", domain, actor, now.isoformat())
         return True
 
     # --- the dashboard ------------------------------------------------------------------

@@ -88,13 +88,14 @@ def build_alert(
     brand: str,
     zone: ZoneInfo,
     spotter: KeywordSpotter | None = None,
+    base_url: str | None = None,
 ) -> Notice:
     """The urgent alert of one mention; its subject names the keyword and the headline.
 
     ``spotter`` finds the keyword again for mentions stored without it.
     """
     keyword = alert_keyword(mention, spotter)
-    entry = entry_of(mention, zone, keyword=keyword)
+    entry = entry_of(mention, zone, keyword=keyword, base_url=base_url)
     where = mention.outlet or mention.source
     if mention.propos and keyword is None:  # flagged by the propos detector
         subject = clip(

@@ -67,6 +67,8 @@ class Entry:
     author: str = ""  # who wrote a comment (official accounts)
     reply_to: str = ""  # the first words of the post it answers
     propos: str = ""  # why the propos detector flagged it (French), when it did
+    number: int = 0  # the mention's N°, shown with a link when the workspace has an address
+    workspace: str | None = None  # « Ouvrir dans veille »: web.base_url + /mentions/N°
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +194,13 @@ def source_label(mention: MentionRecord) -> str:
     return source
 
 
-def entry_of(mention: MentionRecord, zone: ZoneInfo, *, keyword: str | None = None) -> Entry:
+def entry_of(
+    mention: MentionRecord,
+    zone: ZoneInfo,
+    *,
+    keyword: str | None = None,
+    base_url: str | None = None,
+) -> Entry:
     before, match, after = _snippet_parts(mention)
     when = mention.published_at or mention.found_at
     return Entry(
@@ -210,6 +218,8 @@ def entry_of(mention: MentionRecord, zone: ZoneInfo, *, keyword: str | None = No
         author=clip(one_line(mention.author or ""), 80),
         reply_to=clip(one_line(mention.reply_to or ""), 80),
         propos=one_line(mention.propos_reason or ""),
+        number=mention.id,
+        workspace=f"{base_url}/mentions/{mention.id}" if base_url else None,
     )
 
 
@@ -289,6 +299,7 @@ def build_digest(
     stale: Sequence[str] = (),
     list_limit: int = LIST_LIMIT,
     part: tuple[int, int] | None = None,
+    base_url: str | None = None,
 ) -> Digest:
     """Render the digest of ``mentions`` (urgent first, then by kind of source).
 
@@ -312,7 +323,7 @@ def build_digest(
         if not mention.urgent and mention.id not in quiet:
             by_kind[mention.source_type].append(mention)
     room = list_limit
-    urgent = tuple(entry_of(m, zone) for m in urgent_all[:room])
+    urgent = tuple(entry_of(m, zone, base_url=base_url) for m in urgent_all[:room])
     room -= len(urgent)
     groups = []
     tallies = [Tally("Urgentes", len(urgent_all))] if urgent_all else []
@@ -329,7 +340,7 @@ def build_digest(
             accounts = Accounts(
                 label,
                 _account_tallies(comments),
-                tuple(entry_of(m, zone) for m in shown),
+                tuple(entry_of(m, zone, base_url=base_url) for m in shown),
                 len(comments),
             )
             continue
@@ -340,7 +351,8 @@ def build_digest(
         room -= len(shown)
         listed_ids.update(m.id for m in shown)
         if shown:
-            groups.append(Group(label, tuple(entry_of(m, zone) for m in shown), len(members)))
+            entries = tuple(entry_of(m, zone, base_url=base_url) for m in shown)
+            groups.append(Group(label, entries, len(members)))
     omitted = [m for m in ordered if m.id not in listed_ids and m.id not in quiet]
     since = min(m.found_at for m in omitted).astimezone(zone).date() if omitted else None
     failing = _failing(sources, now)
@@ -365,6 +377,8 @@ def build_digest(
         "total_mentions": total_mentions,
         "stale": tuple(one_line(s) for s in stale),
         "generated": _moment(now, zone),
+        # the workspace's inbox filtered on what is new, when it has an address
+        "inbox": f"{base_url}/?status=nouveau" if base_url else None,
     }
     subject = subject_for(len(ordered), brand, day, blind=blind, part=part)
     return Digest(

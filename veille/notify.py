@@ -61,6 +61,8 @@ class Notifier:
         self.config = config
         self.store = store
         self.mailer = mailer
+        # where the emails' links into the workspace point (web.base_url), if anywhere
+        self.base_url = config.web.base_url if config.web else None
 
     # --- alerts and notices --------------------------------------------------------------
 
@@ -71,7 +73,11 @@ class Notifier:
         digest = self.config.digest
         for mention in self.store.pending_alerts():
             notice = build_alert(
-                mention, brand=self.config.brand.name, zone=digest.zone, spotter=spotter
+                mention,
+                brand=self.config.brand.name,
+                zone=digest.zone,
+                spotter=spotter,
+                base_url=self.base_url,
             )
             # the same id however often it is sent: a resend after an unknown outcome is a
             # duplicate the mail client recognises
@@ -186,6 +192,7 @@ class Notifier:
             stale=stale,
             list_limit=list_limit,
             part=part,
+            base_url=self.base_url,
         )
 
     def _deliver(self, claim: DigestClaim, now: datetime) -> str:

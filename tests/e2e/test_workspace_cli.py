@@ -193,3 +193,27 @@ def test_the_inbox_filters_counts_pages_and_changes_with_history(
     assert store.daily_counts(now - timedelta(days=1))[0][1:] == ("feed", 2)
     assert store.top_outlets(now - timedelta(days=1))[0][1] == 2
     assert store.tone_counts(now - timedelta(days=1)) == {"positif": 1}
+
+
+def test_emails_link_each_mention_into_the_workspace_when_it_has_an_address(
+    journal: Workspace, veille: Callable[..., Result]
+) -> None:
+    from email import policy
+    from email.parser import BytesParser
+
+    config = journal.config.read_text(encoding="utf-8")
+    journal.config.write_text(
+        config + "web:\n  base_url: https://veille.cegep.example/\n", encoding="utf-8"
+    )
+    assert veille("run").code == 0
+    (digest,) = journal.outbox.glob("*.eml")
+    message = BytesParser(policy=policy.default).parsebytes(digest.read_bytes())
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    ids = [m["id"] for m in json.loads(veille("mentions", "--format", "json").out)]
+    for number in ids:
+        link = f"https://veille.cegep.example/mentions/{number}"
+        assert f"N° {number} — Ouvrir dans veille : {link}" in text
+        assert f'href="{link}"' in html
+    assert "https://veille.cegep.example/?status=nouveau" in text
+    assert 'href="https://veille.cegep.example/?status=nouveau"' in html

@@ -140,7 +140,8 @@ def cmd_exclusions(args: argparse.Namespace) -> int:
             print(f"{domain} est déjà ignoré.")
         return EXIT_OK
     if args.action == "remove":
-        if not store.remove_excluded_site(site_of(f"https://{args.site}") or args.site):
+        domain = site_of(f"https://{args.site}") or args.site
+        if not store.remove_excluded_site(domain, actor=system_user(), now=utc_now()):
             raise UsageError(f"{args.site} n'est pas dans la liste (voir veille exclusions list)")
         print(f"{args.site} n'est plus ignoré (veille rescan rétablit ses mentions).")
         return EXIT_OK
