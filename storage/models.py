@@ -250,3 +250,15 @@ class ExcludedSiteRow(Base):
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     reason: Mapped[str] = mapped_column(Text)
+
+
+class DailyNoticeRow(Base):
+    """A notice sent at most once a day (``kind``: "pic" for « Pic de mentions »)."""
+
+    __tablename__ = "daily_notices"
+    __table_args__ = (UniqueConstraint("kind", "day", name="uq_daily_notices_kind_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

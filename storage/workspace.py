@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select
 
 from storage.models import (
     ApiTokenRow,
+    DailyNoticeRow,
     ExcludedSiteRow,
     ItemRow,
     MentionEventRow,
@@ -467,6 +468,42 @@ class WorkspaceStore:
                 )
                 or 0
             )
+
+    def first_found(self) -> datetime | None:
+        """When the oldest mention was found (how far back the store's history goes)."""
+        with self._read() as session:
+            return session.scalar(select(func.min(MentionRow.found_at)))
+
+    def claim_daily_notice(self, kind: str, day: date, now: datetime) -> bool:
+        """Reserve today's notice of ``kind``; False when it was already sent that day."""
+        with self._write() as session:
+            found = session.scalar(
+                select(DailyNoticeRow.id).where(
+                    DailyNoticeRow.kind == kind, DailyNoticeRow.day == day
+                )
+            )
+            if found is not None:
+                return False
+            session.add(DailyNoticeRow(kind=kind, day=day, sent_at=now))
+        return True
+
+    def release_daily_notice(self, kind: str, day: date) -> None:
+        """Give back a reservation whose email could not be sent (the next run retries)."""
+        with self._write() as session:
+            session.execute(
+                delete(DailyNoticeRow).where(DailyNoticeRow.kind == kind, DailyNoticeRow.day == day)
+            )
+
+    def top_titles(self, since: datetime, limit: int = 5) -> list[str]:
+        """The titles of the newest mentions found since ``since`` (urgent first)."""
+        with self._read() as session:
+            rows = session.scalars(
+                select(MentionRow.title)
+                .where(MentionRow.found_at >= since, MentionRow.status != STATUS_EXCLUDED)
+                .order_by(MentionRow.urgent.desc(), MentionRow.found_at.desc())
+                .limit(limit)
+            )
+            return list(rows)
 
     def top_outlets(self, since: datetime, limit: int = 10) -> list[tuple[str, int]]:
         """The media that published the most mentions (their outlet, else the source)."""

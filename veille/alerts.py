@@ -9,10 +9,11 @@ as a whole word or phrase, accents and case ignored, plural -s/-x included
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from matchers.normalize import fold_plain
@@ -148,6 +149,47 @@ def build_source_notice(
     return Notice(subject, render("notice.txt.j2", **context), render("notice.html.j2", **context))
 
 
+def _plain_notice(subject: str, lines: Sequence[str]) -> Notice:
+    """A short notice: its lines as text, and as escaped paragraphs in HTML."""
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines if line)
+    return Notice(
+        subject,
+        "\n".join(lines) + "\n",
+        f'<!DOCTYPE html><html lang="fr"><body>{body}</body></html>',
+    )
+
+
+SPIKE_MINIMUM = 5  # mentions in a day, at least, for a spike notice
+SPIKE_DEVIATIONS = 3.0  # above the 28-day mean by this many standard deviations
+
+
+def is_spike(today: int, history: Sequence[int]) -> bool:
+    """Whether ``today``'s count stands out: at least SPIKE_MINIMUM and above the mean
+    of ``history`` (the previous days) by more than SPIKE_DEVIATIONS deviations."""
+    if today < SPIKE_MINIMUM or not history:
+        return False
+    mean = sum(history) / len(history)
+    deviation = math.sqrt(sum((n - mean) ** 2 for n in history) / len(history))
+    return today > mean + SPIKE_DEVIATIONS * deviation
+
+
+def build_spike_notice(
+    count: int, mean: float, titles: Sequence[str], *, brand: str, day: date
+) -> Notice:
+    """« Pic de mentions » : today's count against the usual, and the latest titles."""
+    subject = f"Veille — Pic de mentions {of_brand(one_line(brand))} : {count} aujourd'hui"
+    lines = [
+        f"{count} mentions {of_brand(one_line(brand))} le {day.isoformat()}, "
+        f"contre {mean:.1f} par jour en moyenne sur les 28 jours précédents.",
+        "",
+        "Les plus récentes :",
+        *(f"  - {clip(one_line(title), 120)}" for title in titles),
+        "",
+        "Elles figureront toutes dans le prochain résumé quotidien.",
+    ]
+    return _plain_notice(subject, lines)
+
+
 def build_storage_notice(error: StorageError | None, *, now: datetime, zone: ZoneInfo) -> Notice:
     """The admins' notice that the store cannot be used (``error``), or works again (None).
 
@@ -168,9 +210,4 @@ def build_storage_notice(error: StorageError | None, *, now: datetime, zone: Zon
             "Tant que ce n'est pas réglé, aucune mention n'est enregistrée ni envoyée.",
             "Un second avis partira quand la base fonctionnera de nouveau.",
         ]
-    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines if line)
-    return Notice(
-        subject,
-        "\n".join(lines) + "\n",
-        f'<!DOCTYPE html><html lang="fr"><body>{body}</body></html>',
-    )
+    return _plain_notice(subject, lines)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from storage.store import DigestClaim, MentionRecord, MentionStore
@@ -42,7 +42,9 @@ from veille.alerts import (
     Notice,
     build_alert,
     build_source_notice,
+    build_spike_notice,
     build_storage_notice,
+    is_spike,
 )
 from veille.config import Config
 from veille.digest import LIST_LIMIT, Digest, build_digest, is_stale
@@ -50,6 +52,9 @@ from veille.errors import DeliveryError, StorageError
 from veille.mail import Mailer, compose, new_message_id, stable_message_id
 
 log = logging.getLogger(__name__)
+
+SPIKE = "pic"  # the kind of daily notice « Pic de mentions »
+SPIKE_DAYS = 28  # days the usual count is taken over
 
 DIGEST_PART_SIZE = 50  # mentions per part when the server refuses the whole digest
 
@@ -118,6 +123,34 @@ class Notifier:
             return
         notice = build_storage_notice(error, now=now, zone=digest.zone)
         self._send(notice, to=digest.admin_to, now=now)
+
+    def send_spike_notice(self, now: datetime) -> bool:
+        """« Pic de mentions » to digest.to, once a day, when today's mentions stand out
+        from the 28 days before (see :func:`veille.alerts.is_spike`)."""
+        today = now.astimezone(UTC).date()
+        start = datetime.combine(today - timedelta(days=SPIKE_DAYS), time(), UTC)
+        per_day: dict[date, int] = {}
+        for day, _, count in self.store.daily_counts(start):
+            per_day[day] = per_day.get(day, 0) + count
+        count = per_day.get(today, 0)
+        history = [per_day.get(today - timedelta(days=k), 0) for k in range(1, SPIKE_DAYS + 1)]
+        first = self.store.first_found()
+        if first is None or first > start:  # less than 28 days of history: no usual yet
+            return False
+        if not is_spike(count, history):
+            return False
+        if not self.store.claim_daily_notice(SPIKE, today, now):
+            return False  # already sent today
+        titles = self.store.top_titles(datetime.combine(today, time(), UTC))
+        mean = sum(history) / len(history)
+        notice = build_spike_notice(count, mean, titles, brand=self.config.brand.name, day=today)
+        try:
+            self._send(notice, to=self.config.digest.to, now=now)
+        except DeliveryError:
+            self.store.release_daily_notice(SPIKE, today)
+            raise
+        log.info("Pic de mentions signalé : %d aujourd'hui (moyenne %.1f)", count, mean)
+        return True
 
     # --- the digest ----------------------------------------------------------------------
 

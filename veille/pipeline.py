@@ -596,6 +596,10 @@ def run_once(
     except DeliveryError as exc:
         errors.append(f"avis aux administrateurs non envoyé : {exc}")
     try:
+        notifier.send_spike_notice(clock())
+    except DeliveryError as exc:
+        errors.append(f"pic de mentions non signalé : {exc}")
+    try:
         subject = notifier.send_digest(clock())
     except DeliveryError as exc:
         errors.append(f"résumé non envoyé : {exc}")

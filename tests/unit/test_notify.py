@@ -11,6 +11,7 @@ import pytest
 
 from storage.store import MentionStore, NewItem, NewMention
 from tests.conftest import SmtpServer, Workspace
+from veille.alerts import is_spike
 from veille.app import open_store, read_config
 from veille.errors import DeliveryError, StorageError
 from veille.mail import Mailer
@@ -32,7 +33,9 @@ def notifier(workspace: Workspace, smtp_server: SmtpServer) -> Notifier:
     return Notifier(config, open_store(config), Mailer(config.smtp, config.outbox_dir))
 
 
-def _add_mentions(store: MentionStore, count: int, *, urgent: bool = False) -> list[int]:
+def _add_mentions(
+    store: MentionStore, count: int, *, urgent: bool = False, now: datetime | None = None
+) -> list[int]:
     numbers = [next(_numbers) for _ in range(count)]
     items = [
         NewItem(
@@ -62,7 +65,7 @@ def _add_mentions(store: MentionStore, count: int, *, urgent: bool = False) -> l
         items=items,
         etag=None,
         last_modified=None,
-        now=BEFORE - timedelta(hours=1),
+        now=now or BEFORE - timedelta(hours=1),
     )
 
 
@@ -183,3 +186,29 @@ def test_the_storage_notice_goes_to_the_admins(notifier: Notifier, smtp_server: 
     assert broken["To"] == "informatique@cegep.example"
     assert "disque plein" in broken.get_body(("plain",)).get_content()
     assert str(fixed["Subject"]) == "Veille — la base de données fonctionne de nouveau"
+
+
+def test_is_spike_needs_enough_mentions_well_above_the_usual() -> None:
+    assert not is_spike(4, [0] * 28)  # fewer than 5: never a spike
+    assert is_spike(5, [0] * 28)
+    assert not is_spike(9, [2, 8, 5, 5] * 7)  # within 3 deviations of a busy month
+    assert is_spike(12, [2, 8, 5, 5] * 7)
+    assert not is_spike(50, [])
+
+
+def test_a_spike_is_told_once_a_day_and_only_with_a_month_of_history(
+    notifier: Notifier, smtp_server: SmtpServer
+) -> None:
+    now = datetime.now(UTC)
+    _add_mentions(notifier.store, 6, now=now - timedelta(minutes=5))
+    assert not notifier.send_spike_notice(now)  # no usual yet: a first day is not a spike
+    for days in range(2, 31, 3):  # a quiet month before: one mention every 3 days
+        _add_mentions(notifier.store, 1, now=now - timedelta(days=days))
+    assert notifier.send_spike_notice(now)
+    assert not notifier.send_spike_notice(now + timedelta(minutes=1))  # once a day
+    (subject,) = [s for s in smtp_server.subjects() if "Pic de mentions" in s]
+    assert subject.startswith("Veille — Pic de mentions du Cégep de Drummondville : 6")
+    (message,) = [m for m in smtp_server.messages if "Pic" in str(m["Subject"])]
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Le Cégep de Drummondville, nouvelle" in body  # the latest titles
+    assert message["To"] == "communications@cegep.example"

@@ -45,6 +45,7 @@ def test_migrations_build_exactly_the_models(store_url: str) -> None:
         [
             "alembic_version",
             "api_tokens",
+            "daily_notices",
             "digests",
             "excluded_sites",
             "items",
