@@ -184,9 +184,12 @@ def test_the_session_cookie_is_httponly_lax_and_secure_behind_https(desk: Desk) 
     client = desk.client()
     cookie = client.get("/connexion").headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+    assert "strict-transport-security" not in client.get("/connexion").headers
     secure = desk.client(web=WebConfig(base_url="https://veille.cegep.example"))
-    cookie = secure.get("/connexion").headers["set-cookie"].lower()
+    answer = secure.get("/connexion")
+    cookie = answer.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "; secure" in cookie
+    assert answer.headers["strict-transport-security"] == "max-age=31536000"
 
 
 def test_without_a_secret_sessions_end_at_restart_and_the_log_says_so(
@@ -592,9 +595,13 @@ def test_the_dashboard(desk: Desk) -> None:
     client = desk.signed_in(READER)
     page = client.get("/tableau-de-bord").text
     assert '<svg class="graphique" id="graphique-jours"' in page
-    assert "moyenne sur 28 jours" in page and "Le Nouvelliste" in page
+    assert page.count('<rect class="serie-0"') == 2 + 1 + 1  # two days, legend, outlet
+    assert "2026-11-28 — fils RSS : 2" in page and "2026-11-25 — fils RSS : 1" in page
+    assert '<path class="moyenne" d="M' in page and "moyenne sur 28 jours" in page
+    assert "Le Nouvelliste : 3" in page
     assert 'data-source="Nouvelliste"' in page and 'data-source="Google"' in page
-    assert 'id="urgentes"' in page
+    assert 'id="urgentes"><a href="/?urgent=oui&amp;since=2026-08-30">1<' in page
+    assert 'data-tone="négatif">1<' in page and 'data-tone="">2<' in page
 
 
 # --- the API and the exports ---------------------------------------------------------

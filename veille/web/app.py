@@ -150,7 +150,7 @@ def create_app(
     return Starlette(
         routes=routes,
         middleware=[
-            Middleware(SecurityHeaders),
+            Middleware(SecurityHeaders, https=https),
             Middleware(
                 SessionMiddleware,
                 secret_key=session_secret(web.secret_env),

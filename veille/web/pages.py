@@ -3,8 +3,7 @@ store, and renders a template or redirects (303) back to where the person was.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from secrets import token_urlsafe
 
 from starlette.datastructures import FormData
@@ -272,9 +271,8 @@ class Pages:
         if len(text) > NOTE_LIMIT:
             site.flash(request, f"Note trop longue ({NOTE_LIMIT} caractères au plus).", "erreur")
             return RedirectResponse(here, status_code=303)
-        if site.store.detail(mention_id) is None:
+        if not site.store.add_note(mention_id, author=viewer.actor, text=text, now=site.clock()):
             return self._missing(request, viewer, mention_id)
-        site.store.add_note(mention_id, author=viewer.actor, text=text, now=site.clock())
         site.flash(request, "Note ajoutée.")
         return RedirectResponse(here + "#notes", status_code=303)
 
@@ -324,10 +322,11 @@ class Pages:
     def dashboard(self, request: Request, viewer: Viewer) -> Response:
         site = self.site
         now = site.clock()
-        today = now.astimezone(site.zone).date()
+        today = now.astimezone(UTC).date()  # the store counts UTC days
         since = now - timedelta(days=DASHBOARD_DAYS)
         counts = site.store.daily_counts(now - timedelta(days=DASHBOARD_DAYS + MEAN_WINDOW))
         tones = site.store.tone_counts(since)
+        found = site.store.inbox(MentionFilter(since=since), limit=0).total
         outlets = site.store.top_outlets(since, limit=10)
         return site.render(
             request,
@@ -337,7 +336,7 @@ class Pages:
             daily=daily_chart(counts, today=today, days=DASHBOARD_DAYS),
             urgent=site.store.urgent_count(since),
             tones=[(tone, tones.get(tone, 0)) for tone in TONES],
-            untoned=sum(c for t, c in tones.items() if t not in TONES),
+            untoned=max(0, found - sum(tones.values())),
             outlets=bar_chart([(_clip(name, 30), count) for name, count in outlets]),
             health=source_health(site.config.sources, site.store.sources(), now),
             since_day=_day(since, site),
@@ -363,8 +362,3 @@ def _tags(value: object) -> tuple[str, ...]:
         if tag and tag not in found:
             found.append(tag)
     return tuple(found)
-
-
-def filters_of(request: Request, site: Site) -> tuple[MentionFilter, Sequence[str]]:
-    query = parse_query(request.query_params, site.zone)
-    return query.filters, query.problems

@@ -52,8 +52,9 @@ class SecurityHeaders:
     """Adds :data:`HEADERS` to every HTTP answer; pages and API answers (everything
     but ``/static/``) are never cached, since they show what a signed-in person sees."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool = False) -> None:
         self.app = app
+        self.https = https  # served as https (web.base_url): browsers told to stay there
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,6 +69,8 @@ class SecurityHeaders:
                     headers[name] = value
                 if not static:
                     headers["Cache-Control"] = "no-store"
+                if self.https:
+                    headers["Strict-Transport-Security"] = "max-age=31536000"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -100,6 +103,8 @@ class LoginThrottle:
     """Failed logins per key (``compte:…``, ``ip:…``) in a sliding window, in memory
     (a restart forgets them; several workers would each count their own)."""
 
+    KEYS_KEPT = 10_000  # beyond, expired keys are swept (a spray of made-up names)
+
     def __init__(self, *, limit: int = 10, window: timedelta = timedelta(minutes=15)) -> None:
         self.limit = limit
         self.window = window
@@ -129,6 +134,9 @@ class LoginThrottle:
 
     def failed(self, keys: Iterable[str], now: datetime) -> None:
         with self._lock:
+            if len(self._failures) > self.KEYS_KEPT:
+                for key in list(self._failures):
+                    self._recent(key, now)
             for key in keys:
                 self._recent(key, now)
                 self._failures.setdefault(key, deque()).append(now)
