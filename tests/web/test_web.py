@@ -8,6 +8,7 @@ import csv
 import io
 import logging
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -727,3 +728,22 @@ def test_behind_a_trusted_proxy_the_throttle_counts_the_forwarded_address(desk: 
         headers={"X-Forwarded-For": "192.0.2.51"},
     )
     assert other.status_code == 303
+
+
+def test_a_body_over_one_megabyte_is_refused(desk: Desk) -> None:
+    client = desk.client()
+    token = csrf_of(client)
+    big = {"email": "a" * 1_100_000, "password": "x", "csrf_token": token}
+    assert client.post("/connexion", data=big).status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it comes
+        yield f"csrf_token={token}&email=".encode()
+        for _ in range(20):
+            yield b"a" * 100_000
+
+    answer = client.post(
+        "/connexion",
+        content=chunks(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 413 and "Envoi trop volumineux." in answer.text

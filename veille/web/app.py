@@ -41,7 +41,7 @@ from veille.config import WebConfig
 from veille.errors import StorageError
 from veille.web.api import Api
 from veille.web.pages import Pages
-from veille.web.security import SecurityHeaders, session_secret
+from veille.web.security import BodyLimit, SecurityHeaders, session_secret
 from veille.web.site import HERE, SESSION_IDLE, Site
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,7 @@ def create_app(
         routes=routes,
         middleware=[
             Middleware(SecurityHeaders, https=https),
+            Middleware(BodyLimit),
             Middleware(
                 SessionMiddleware,
                 secret_key=session_secret(web.secret_env),

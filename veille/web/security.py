@@ -2,6 +2,7 @@
 
 - :class:`SecurityHeaders`: an ASGI middleware that puts the CSP and the other
   security headers on every answer (errors and static files included);
+- :class:`BodyLimit`: no request body over 1 MB (413);
 - :func:`csrf_token` / :func:`check_csrf`: one token per session, sent back as a
   hidden field by every form (the ``csrf_field()`` macro), compared in constant time;
 - :class:`LoginThrottle`: failed logins counted in memory per account and per
@@ -27,6 +28,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -74,6 +76,51 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimit:
+    """Refuses (413) a request body larger than ``limit`` bytes, announced or streamed:
+    no form, no API call needs more, and the login form is open to anyone."""
+
+    def __init__(self, app: ASGIApp, *, limit: int = 1_000_000) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = HTTPConnection(scope).headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.limit:
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise HTTPException(413, "Envoi trop volumineux.")
+            return message
+
+        await self.app(scope, counted, send)
+
+    @staticmethod
+    async def _refuse(send: Send) -> None:
+        body = b"Envoi trop volumineux."
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
 
 
 # --- CSRF -------------------------------------------------------------------------------

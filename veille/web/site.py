@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SESSION_IDLE = timedelta(hours=12)
 SEEN_EVERY = timedelta(minutes=1)  # how often the session's last-seen time is written
-FORM_LIMIT = 1_000_000  # bytes of a form's body
 Clock = Callable[[], datetime]
 Need = str  # "lire", "trier", "administrer"
 
@@ -247,9 +246,6 @@ class Site:
 
     async def form(self, request: Request) -> FormData:
         """The POSTed form, once its CSRF token is this session's (else 403)."""
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > FORM_LIMIT:
-            raise HTTPException(413, "Formulaire trop volumineux.")
         form = await request.form(max_files=0, max_fields=2000)
         if not check_csrf(request.session, form.get(CSRF_FIELD)):
             raise HTTPException(
