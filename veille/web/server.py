@@ -3,10 +3,14 @@ has a ``web:`` block)."""
 
 from __future__ import annotations
 
+import logging
+
 import uvicorn
 
 from veille.app import App
 from veille.web.app import create_app
+
+log = logging.getLogger(__name__)
 
 
 def serve(app: App, host: str = "127.0.0.1", port: int = 8080) -> None:
@@ -22,4 +26,5 @@ def serve(app: App, host: str = "127.0.0.1", port: int = 8080) -> None:
         log_level="warning",
         access_log=False,
     )
+    log.info("Poste de veille servi sur http://%s:%d (Ctrl+C pour arrêter)", host, port)
     uvicorn.Server(config).run()
