@@ -31,6 +31,7 @@ from tests.web.conftest import (
     store_mentions,
 )
 from veille.config import WebConfig
+from veille.web.charts import daily_chart
 from veille.web.security import CSP, LoginThrottle, safe_next
 
 pending_exclusions = pytest.mark.skipif(
@@ -747,3 +748,28 @@ def test_a_body_over_one_megabyte_is_refused(desk: Desk) -> None:
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert answer.status_code == 413 and "Envoi trop volumineux." in answer.text
+
+
+def test_the_daily_chart_stacks_kinds_and_draws_the_28_day_mean() -> None:
+    today = NOW.date()
+    counts = [
+        (today - timedelta(days=100), "feed", 28),  # before the window: in no mean shown
+        (today - timedelta(days=30), "feed", 28),
+        (today, "feed", 3),
+        (today, "search", 1),
+    ]
+    chart = daily_chart(counts, today=today, days=90)
+    assert len(chart.rows) == 90 and chart.rows[-1].day == today
+    assert chart.total == 28 + 4
+    by_day = {row.day: row for row in chart.rows}
+    assert by_day[today].counts == {"feed": 3, "search": 1} and by_day[today].total == 4
+    assert by_day[today - timedelta(days=30)].mean == 1.0
+    assert by_day[today - timedelta(days=3)].mean == 1.0  # its 28th day
+    assert by_day[today - timedelta(days=2)].mean == 0.0  # 28 days after: out of the mean
+    assert by_day[today].mean == round(4 / 28, 1)
+    feed, search = [r for r in chart.rects if r.label.startswith(f"{today:%Y-%m-%d}")]
+    assert (feed.css, search.css) == ("serie-0", "serie-1")
+    assert search.y + search.height == pytest.approx(feed.y)  # stacked
+    assert [label for _, label, _ in chart.kinds] == ["fils RSS", "moteurs de recherche"]
+    assert [t.label for t in chart.x_ticks] == ["09-01", "10-01", "11-01"]
+    assert chart.mean_path.startswith("M") and chart.mean_path.count("L") == 89

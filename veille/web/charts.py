@@ -134,11 +134,9 @@ def daily_chart(
         for i, mean in enumerate(means)
     ]
     mean_path = ("M" + " L".join(points)) if points else ""
-    x_ticks = tuple(
-        Tick(round(left + i * step + step / 2, 2), f"{day:%m-%d}")
-        for i, day in enumerate(shown)
-        if day.day == 1 or i == 0
-    )
+    months = [i for i, day in enumerate(shown) if day.day == 1]
+    marked = months if months and months[0] < 7 else [0, *months]  # labels never overlap
+    x_ticks = tuple(Tick(round(left + i * step + step / 2, 2), f"{shown[i]:%m-%d}") for i in marked)
     y_ticks = tuple(
         Tick(round(bottom - value / scale * plot_h, 2), str(value))
         for value in (0, scale // 2, scale)
