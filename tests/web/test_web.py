@@ -773,3 +773,11 @@ def test_the_daily_chart_stacks_kinds_and_draws_the_28_day_mean() -> None:
     assert [label for _, label, _ in chart.kinds] == ["fils RSS", "moteurs de recherche"]
     assert [t.label for t in chart.x_ticks] == ["09-01", "10-01", "11-01"]
     assert chart.mean_path.startswith("M") and chart.mean_path.count("L") == 89
+
+
+def test_an_unknown_role_reads_nothing(desk: Desk) -> None:
+    desk.store.add_user("invite@cegep.example", role="invité", password_hash=None, now=NOW)
+    web = WebConfig(trusted_header="X-Remote-User", trusted_proxies=("10.0.0.1",))
+    client = desk.client(web=web, address="10.0.0.1")
+    answer = client.get("/", headers={"X-Remote-User": "invite@cegep.example"})
+    assert answer.status_code == 403

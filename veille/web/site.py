@@ -29,7 +29,7 @@ from matchers import BrandMatcher
 from storage.store import MentionStore
 from veille.config import Config, WebConfig
 from veille.rendering import number
-from veille.statuses import can_admin, can_triage
+from veille.statuses import ROLES, can_admin, can_triage
 from veille.web.security import (
     CSRF_FIELD,
     LoginThrottle,
@@ -70,6 +70,8 @@ class Viewer:
         return can_admin(self.role)
 
     def may(self, need: Need) -> bool:
+        if self.role not in ROLES:  # a role this version does not know: nothing
+            return False
         if need == "trier":
             return self.can_triage
         if need == "administrer":
