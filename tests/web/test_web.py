@@ -8,16 +8,19 @@ import csv
 import io
 import logging
 import re
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import text
 from starlette.routing import Route
 
-from tests.conftest import Workspace
+from tests.conftest import Workspace, free_port
 from tests.web.conftest import (
     ADMIN,
     EDITOR,
@@ -33,6 +36,7 @@ from tests.web.conftest import (
 from veille.config import WebConfig
 from veille.web.charts import daily_chart
 from veille.web.security import CSP, LoginThrottle, safe_next
+from veille.web.server import build_server
 
 pending_exclusions = pytest.mark.skipif(
     not hasattr(__import__("storage.store").store.MentionStore, "excluded_sites"),
@@ -781,3 +785,23 @@ def test_an_unknown_role_reads_nothing(desk: Desk) -> None:
     client = desk.client(web=web, address="10.0.0.1")
     answer = client.get("/", headers={"X-Remote-User": "invite@cegep.example"})
     assert answer.status_code == 403
+
+
+def test_the_server_runs_in_a_thread_and_stops(desk: Desk) -> None:
+    """What the daemon does: the workspace served beside the scheduler."""
+    port = free_port()
+    server = build_server(desk.app, "127.0.0.1", port)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.05)
+        answer = httpx.get(f"http://127.0.0.1:{port}/connexion", timeout=5)
+        assert answer.status_code == 200 and 'id="form-connexion"' in answer.text
+        assert answer.headers["x-frame-options"] == "DENY" and "server" not in answer.headers
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert not thread.is_alive()
