@@ -19,6 +19,7 @@ by the caller, see ``collectors.REGISTRY``), so each collector owns its options.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -269,6 +270,18 @@ class WebConfig(_Section):
         if not value.startswith(("http://", "https://")):
             raise ValueError("adresse http(s) attendue (ex. https://veille.cegepdrummond.ca)")
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"adresse ou réseau invalide « {network} » (ex. 127.0.0.1, 10.0.0.0/8)"
+                ) from None
+        return value
 
 
 class SourceConfig(BaseModel):

@@ -15,6 +15,31 @@ from storage.store import MentionRecord
 from veille.alerts import propos_label
 from veille.sanitize import one_line
 
+MENTION_FIELDS = (
+    "id",
+    "url",
+    "title",
+    "source",
+    "source_type",
+    "published_at",
+    "found_at",
+    "matched",
+    "rule",
+    "score",
+    "snippet",
+    "status",
+    "urgent",
+    "digest_id",
+    "also_seen",
+    "outlet",
+    "propos",
+    "author",
+    "reply_to",
+    "assignee",
+    "tags",
+    "tone",
+)
+
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
@@ -57,6 +82,26 @@ def spreadsheet_safe(value: object) -> object:
     carriage return) gets a leading apostrophe, which Excel and LibreOffice hide."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
+    return value
+
+
+def mentions_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """``--format csv``: the JSON fields as columns, comma-separated, cells made safe."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=MENTION_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        flat = {**row, "also_seen": "; ".join(row["also_seen"]), "tags": "; ".join(row["tags"])}
+        writer.writerow({key: _csv_cell(value) for key, value in flat.items()})
+    return buffer.getvalue()
+
+
+def _csv_cell(value: object) -> object:
+    """Safe, and with its carriage returns as line feeds: the csv module quotes a cell
+    holding a line feed, not one holding a lone CR, which would cut the row in two."""
+    value = spreadsheet_safe(value)
+    if isinstance(value, str) and "\r" in value:
+        return value.replace("\r\n", "\n").replace("\r", "\n")
     return value
 
 

@@ -96,3 +96,42 @@ def test_daemon_stops_cleanly_in_the_middle_of_a_cycle(
         if workspace.sqlite:
             assert db.exec_driver_sql("pragma integrity_check").fetchone()[0] == "ok"
     assert smtp_server.digests() == []  # the cycle was abandoned before its digest
+
+
+def test_daemon_serves_the_workspace_when_config_has_a_web_block(
+    feed_server: FeedServer, smtp_server: SmtpServer, workspace: Workspace, veille: Veille
+) -> None:
+    import urllib.request
+
+    from tests.conftest import free_port
+
+    feed_server.add_file("/express.xml", "express.xml")
+    port = free_port()
+    workspace.write(
+        [{"name": "Journal", "type": "feed", "url": feed_server.url("/express.xml")}],
+        smtp=smtp_server,
+        at="00:00",
+        extra=f"web:\n  host: 127.0.0.1\n  port: {port}",
+    )
+    received = threading.Event()
+    smtp_server.inbox.on_accepted = lambda message: received.set()
+    daemon = _start(veille)
+    try:
+        assert received.wait(30), "no digest at start"  # the daemon's cycle ran
+        page = None
+        deadline = time.monotonic() + 20
+        while page is None and time.monotonic() < deadline:  # the server's thread starts
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion") as answer:
+                    page = answer.read().decode("utf-8")
+            except OSError:
+                time.sleep(0.1)
+        assert page is not None and 'id="form-connexion"' in page
+        daemon.send_signal(signal.SIGTERM)
+        out, err = daemon.communicate(timeout=15)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert daemon.returncode == 0, err
+    with pytest.raises(OSError):  # stopped with the daemon
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion", timeout=2)

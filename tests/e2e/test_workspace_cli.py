@@ -217,3 +217,15 @@ def test_emails_link_each_mention_into_the_workspace_when_it_has_an_address(
         assert f'href="{link}"' in html
     assert "https://veille.cegep.example/?status=nouveau" in text
     assert 'href="https://veille.cegep.example/?status=nouveau"' in html
+
+
+def test_a_bad_trusted_proxy_is_a_located_french_error(
+    workspace: Workspace, veille: Callable[..., Result]
+) -> None:
+    workspace.write(
+        [{"name": "J", "type": "feed", "url": "https://journal.test/f.xml"}],
+        extra="web:\n  trusted_proxies: [10.0.0.0/8, pas-une-adresse]",
+    )
+    said = veille("check")
+    assert said.code == 2
+    assert "web.trusted_proxies" in said.err and "« pas-une-adresse »" in said.err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 
 from storage.lock import daemon_lock_for
 from veille.app import acquire, build_app, run_lock, wait_for_lock
@@ -101,7 +102,21 @@ def _run_daemon(config: Config) -> int:
         digest=digest,
         on_storage_error=storage_notice,
     )
-    return daemon.run()
+    if config.web is None:
+        return daemon.run()
+    # the workspace in the same process (one systemd unit): served from a thread, stopped
+    # when the daemon stops
+    from veille.web.server import build_server  # Starlette and uvicorn: only with web:
+
+    server = build_server(app, config.web.host, config.web.port)
+    web = threading.Thread(target=server.run, name="poste-de-veille", daemon=True)
+    web.start()
+    log.info("Poste de veille servi sur http://%s:%d", config.web.host, config.web.port)
+    try:
+        return daemon.run()
+    finally:
+        server.should_exit = True
+        web.join(timeout=10)
 
 
 def cmd_digest(args: argparse.Namespace) -> int:

@@ -23,10 +23,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def local_time(value: datetime | None, config: Config) -> str:
     if value is None:
         return "jamais"

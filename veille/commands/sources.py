@@ -13,7 +13,6 @@ from veille.commands.console import (
     clip,
     config_of,
     format_table,
-    iso,
     local_time,
     parse_since,
     until,
@@ -22,6 +21,7 @@ from veille.commands.console import (
 from veille.config import Config, SourceConfig
 from veille.digest import is_stale
 from veille.errors import EXIT_OK
+from veille.exports import iso
 from veille.pipeline import next_visit
 
 
