@@ -69,6 +69,7 @@ class Entry:
     propos: str = ""  # why the propos detector flagged it (French), when it did
     number: int = 0  # the mention's N°, shown with a link when the workspace has an address
     workspace: str | None = None  # « Ouvrir dans veille »: web.base_url + /mentions/N°
+    mark_done: str | None = None  # « Marquer traité »: the page with a confirm button
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +221,7 @@ def entry_of(
         propos=one_line(mention.propos_reason or ""),
         number=mention.id,
         workspace=f"{base_url}/mentions/{mention.id}" if base_url else None,
+        mark_done=f"{base_url}/mentions/{mention.id}?statut=trait%C3%A9" if base_url else None,
     )
 
 

@@ -215,6 +215,7 @@ def test_emails_link_each_mention_into_the_workspace_when_it_has_an_address(
         link = f"https://veille.cegep.example/mentions/{number}"
         assert f"N° {number} — Ouvrir dans veille : {link}" in text
         assert f'href="{link}"' in html
+        assert f"Marquer traité : {link}?statut=trait%C3%A9" in text  # opens a confirm button
     assert "https://veille.cegep.example/?status=nouveau" in text
     assert 'href="https://veille.cegep.example/?status=nouveau"' in html
 
