@@ -19,7 +19,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, case, delete, func, or_, select
 
 from storage.models import (
     ApiTokenRow,
@@ -153,6 +153,7 @@ class WorkspaceStore:
     """The workspace's operations of :class:`~storage.store.MentionStore`."""
 
     if TYPE_CHECKING:
+        _url: str
 
         def _read(self) -> AbstractContextManager[Session]: ...
 
@@ -167,8 +168,7 @@ class WorkspaceStore:
 
     # --- the inbox ---------------------------------------------------------------------
 
-    @staticmethod
-    def _conditions(filters: MentionFilter) -> list[ColumnElement[bool]]:
+    def _conditions(self, filters: MentionFilter) -> list[ColumnElement[bool]]:
         """The WHERE clauses of a filter."""
         conditions: list[ColumnElement[bool]] = []
         if filters.status is not None:
@@ -192,10 +192,15 @@ class WorkspaceStore:
             conditions.append(MentionRow.id.in_(tagged))
         if filters.q and filters.q.strip():
             words = filters.q.strip().lower()
+            # SQLite's LIKE already ignores ASCII case, all that its lower() folds: lower()
+            # there would only cost a call per row of a search that reads every row
+            sqlite = self._url.startswith("sqlite")
             conditions.append(
                 or_(
-                    func.lower(MentionRow.title).contains(words, autoescape=True),
-                    func.lower(MentionRow.snippet).contains(words, autoescape=True),
+                    *(
+                        (column if sqlite else func.lower(column)).contains(words, autoescape=True)
+                        for column in (MentionRow.title, MentionRow.snippet)
+                    )
                 )
             )
         return conditions
@@ -205,22 +210,36 @@ class WorkspaceStore:
         the count per status (of the same filter, whatever its status)."""
         with self._read() as session:
             where = self._conditions(filters)
-            total = session.scalar(select(func.count(MentionRow.id)).where(*where)) or 0
-            rows = session.scalars(
-                select(MentionRow)
-                .where(*where)
-                .order_by(MentionRow.found_at.desc(), MentionRow.id.desc())
-                .offset(max(offset, 0))
-                .limit(max(limit, 0))
-            ).all()
+            # One pass over the rows the filter keeps whatever their status gives every
+            # status's count and the total (one of them): no second count. Conditional
+            # counts rather than GROUP BY status, which SQLite would read through the
+            # status index, row by row, even when another filter is far narrower.
             any_status = self._conditions(replace(filters, status=None))
-            counts = {status: 0 for status in STATUSES}
-            for status, count in session.execute(
-                select(MentionRow.status, func.count(MentionRow.id))
-                .where(*any_status)
-                .group_by(MentionRow.status)
-            ):
-                counts[status] = count
+            tally = session.execute(
+                select(
+                    func.count(MentionRow.id),
+                    *(
+                        func.count(case((MentionRow.status == status, MentionRow.id)))
+                        for status in STATUSES
+                    ),
+                ).where(*any_status)
+            ).one()
+            counts = dict(zip(STATUSES, tally[1:], strict=True))
+            if filters.status is None:
+                total = tally[0]
+            elif filters.status in counts:
+                total = counts[filters.status]
+            else:  # a status no longer in use
+                total = session.scalar(select(func.count(MentionRow.id)).where(*where)) or 0
+            rows: Sequence[MentionRow] = []
+            if limit > 0 and offset < total:  # (a search that finds nothing reads no more)
+                rows = session.scalars(
+                    select(MentionRow)
+                    .where(*where)
+                    .order_by(MentionRow.found_at.desc(), MentionRow.id.desc())
+                    .offset(max(offset, 0))
+                    .limit(limit)
+                ).all()
             return InboxPage(self._with_sightings(session, list(rows)), total, counts)
 
     def detail(self, mention_id: int) -> MentionDetail | None:
