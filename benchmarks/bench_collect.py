@@ -1,154 +1,458 @@
-"""Collection cycle time and bytes, 200 feed sources on a slow local server.
+"""A collection cycle of 1,000 realistic feeds beside the httpx + feedparser floor.
 
-Run: ``.venv/bin/python benchmarks/bench_collect.py [--sources 200] [--latency 0.1]``
+Run: ``.venv/bin/python benchmarks/bench_collect.py [--sources 1000] [--items 30]
+[--latency 0.1] [--concurrency 8] [--runs 3] [--record]``
 
-A local HTTP server adds ``latency`` seconds to every answer and serves each
-source its own ~20 kB RSS feed with an ETag. In one process it reports:
-- one full ``run_once`` cycle with ``http.concurrency`` 8 against the ideal
-  (sources × latency ÷ concurrency) and against a sequential baseline
-  (concurrency 1);
-- the bytes received by a second cycle where nothing changed (304s) against the
-  first (target: ≥ 90 % fewer).
+A local server (another process, see ``corpus_feeds.py``) serves each source a
+realistic news feed with an ETag, ``latency`` seconds late. Each measured run
+is a fresh process (its peak memory is its own), and the runs are interleaved
+so that the load of the machine weighs on all of them alike. Medians of
+``runs``:
 
-All sources share one host, so ``per_host_delay`` is 0 here (with the default
-1 s, veille would rightly space the 200 requests to one host a second apart).
+- **floor**: the least a program can do for the same work — httpx with the
+  same concurrency fetches every feed and ``feedparser.parse`` reads it (its
+  defaults: sanitised HTML, relative URIs resolved); a second pass sends the
+  ETags back (all 304). **lean floor**: the same with
+  ``sanitize_html=False, resolve_relative_uris=False``;
+- **veille**: ``run_once`` with ``--all`` on a new SQLite store, then again
+  (all 304); CPU (user + system) and wall time of each cycle, peak memory
+  (max RSS) of the process, CPU per item by stage (each stage's own thread
+  time), and the size of the store per 100,000 items;
+- **nothing lost**: the items, mentions, sightings (« aussi vu sur ») and
+  source counters the cycle stored, compared with those the pre-change
+  pipeline stored from the same corpus (``benchmarks/reference/``, written
+  by ``--record``).
+
+Targets (issue 13): first cycle CPU and wall ≤ 1.3× the floor, unchanged cycle
+≤ 1.1×, peak memory ≤ 150 MB, nothing lost.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import multiprocessing
+import os
+import resource
+import sqlite3
+import statistics
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterable
+from functools import wraps
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from veille.app import build_app, read_config  # noqa: E402
+from corpus_feeds import FeedServer, feed_path, write_config  # noqa: E402
 
-
-def feed(number: int) -> bytes:
-    items = "".join(
-        f"<item><title>Article {number}-{i}</title><link>https://site{number}.test/{i}</link>"
-        f"<description>{'Texte sans rapport avec le sujet. ' * 12}"
-        f"{'Le Cégep de Drummondville annonce un projet.' if i == 0 else ''}</description>"
-        "</item>"
-        for i in range(30)
-    )
-    return (
-        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-        f"<title>Source {number}</title>{items}</channel></rss>"
-    ).encode()
+REFERENCE = ROOT / "benchmarks" / "reference"
 
 
-def serve(latency: float, count: int) -> ThreadingHTTPServer:
-    bodies = {f"/feed/{n}.xml": feed(n) for n in range(count)}
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        wbufsize = 1 << 16  # headers and body in one write (no Nagle/delayed-ACK stall)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            return
-
-        def do_GET(self) -> None:  # noqa: N802
-            time.sleep(latency)
-            body = bodies.get(self.path)
-            etag = f'"{hash(self.path) & 0xFFFF:x}"'
-            if body is None:
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            if self.headers.get("If-None-Match") == etag:
-                self.send_response(304)
-                self.send_header("ETag", etag)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-            self.send_header("ETag", etag)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.request_queue_size = 256
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
-def write_config(folder: Path, base: str, count: int, concurrency: int) -> Path:
-    sources = "\n".join(
-        f"  - {{name: Source {n}, type: feed, url: '{base}/feed/{n}.xml', every: 1h}}"
-        for n in range(count)
-    )
-    path = folder / "config.yaml"
-    path.write_text(
-        "brand:\n  name: Cégep de Drummondville\n"
-        f"sources:\n{sources}\n"
-        "digest:\n  to: [c@cegep.example]\n  from: v@cegep.example\n  at: '23:59'\n"
-        "storage:\n  url: sqlite:///veille.db\n"
-        f"http:\n  concurrency: {concurrency}\n  per_host_delay: 0s\n  timeout: 30s\n",
-        encoding="utf-8",
-    )
-    return path
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def cycle(folder: Path, base: str, count: int, concurrency: int) -> tuple[float, int, float, int]:
-    """Two cycles in a fresh store: (first seconds, first bytes, second seconds, second bytes)."""
-    config = read_config(write_config(folder, base, count, concurrency))
-    app = build_app(config)
-    results = []
+# --- the floor ---------------------------------------------------------------------
+
+
+def floor_child(base: str, count: int, concurrency: int, lean: bool, out: Any) -> None:
+    import asyncio
+
+    import feedparser
+    import httpx
+
+    options = {"sanitize_html": False, "resolve_relative_uris": False} if lean else {}
+    etags: dict[int, str] = {}
+
+    async def cycle() -> int:
+        entries = 0
+        async with httpx.AsyncClient(timeout=60) as client:
+            slots = asyncio.Semaphore(concurrency)
+
+            async def one(number: int) -> None:
+                nonlocal entries
+                headers = {"If-None-Match": etags[number]} if number in etags else {}
+                async with slots:
+                    response = await client.get(base + feed_path(number), headers=headers)
+                if response.status_code == 304:
+                    return
+                response.raise_for_status()
+                parsed = feedparser.parse(
+                    response.content,
+                    response_headers={
+                        "content-type": response.headers.get("content-type", ""),
+                        "content-location": str(response.url),
+                    },
+                    **options,
+                )
+                entries += len(parsed.entries)
+                etags[number] = response.headers["etag"]
+
+            await asyncio.gather(*(one(n) for n in range(count)))
+        return entries
+
+    cycles = []
     for _ in range(2):
-        received = app.client.bytes_received
-        started = time.perf_counter()
+        cpu, wall = _cpu(), time.perf_counter()
+        entries = asyncio.run(cycle())
+        cycles.append({"cpu": _cpu() - cpu, "wall": time.perf_counter() - wall, "entries": entries})
+    out.send({"cycles": cycles, "peak_mb": _peak_mb(), "stages": {}})
+
+
+# --- veille ------------------------------------------------------------------------
+
+STAGES: dict[str, float] = {}
+
+
+def _timed(stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(function)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.thread_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            STAGES[stage] = STAGES.get(stage, 0.0) + time.thread_time() - started
+
+    return timed
+
+
+def instrument() -> list[tuple[str, str]]:
+    """Wrap the functions of each stage to add up their thread CPU time. Returns
+    (stage, what it covers) in pipeline order; a stage nests none of the others
+    except where its description says so."""
+    import feedparser
+
+    import collectors.feed as feed
+    import storage.store as store
+    import veille.pipeline as pipeline
+
+    feedparser.parse = _timed("parse", feedparser.parse)
+    feed.feed_items = _timed("entries", feed.feed_items)
+    feed.html_to_text = _timed("html", feed.html_to_text)
+    pipeline.clean_item = _timed("clean", pipeline.clean_item)
+    pipeline.ItemMatcher.new_item = _timed("match", pipeline.ItemMatcher.new_item)
+    for name in ("known_keys", "save_batch"):
+        setattr(store.MentionStore, name, _timed("store", getattr(store.MentionStore, name)))
+    return [
+        ("parse", "feedparser.parse"),
+        ("entries", "entries → items (without HTML → text)"),
+        ("html", "HTML → text"),
+        ("clean", "intake: clean and key"),
+        ("match", "matching, title keys"),
+        ("store", "known keys, save_batch"),
+    ]
+
+
+def veille_child(base: str, count: int, concurrency: int, folder: str, out: Any) -> None:
+    instrument()
+    from veille.app import build_app, read_config
+
+    config = read_config(
+        write_config(Path(folder), lambda n: base + feed_path(n), count, concurrency)
+    )
+    app = build_app(config)
+    cycles = []
+    for _ in range(2):
+        STAGES.clear()
+        cpu, wall = _cpu(), time.perf_counter()
         report = app.run(force_all=True)
+        cycle = {"cpu": _cpu() - cpu, "wall": time.perf_counter() - wall}
         assert not report.failed_sources, report.failed_sources[:3]
-        results.append((time.perf_counter() - started, app.client.bytes_received - received))
-    return results[0][0], results[0][1], results[1][0], results[1][1]
+        cycle["entries"] = sum(o.items for o in report.outcomes)
+        cycle["stages"] = dict(STAGES)
+        cycles.append(cycle)
+    peak = _peak_mb()
+    database = Path(folder) / "veille.db"
+    out.send(
+        {
+            "cycles": cycles,
+            "peak_mb": peak,
+            "store": store_size(database),
+            "results": results(database),
+        }
+    )
+
+
+def store_size(database: Path) -> dict[str, Any]:
+    """The store's bytes (after a WAL checkpoint), and by table and index (dbstat)."""
+    with sqlite3.connect(database) as connection:
+        connection.execute("pragma wal_checkpoint(truncate)")
+        items = connection.execute("select count(*) from items").fetchone()[0]
+        parts = dict(
+            connection.execute(
+                "select name, sum(pgsize) from dbstat group by name order by 2 desc"
+            ).fetchall()
+        )
+    return {"bytes": database.stat().st_size, "items": items, "parts": parts}
+
+
+# --- nothing lost ------------------------------------------------------------------
+
+ITEM_COLUMNS = (
+    "key",
+    "url",
+    "guid",
+    "title",
+    "text",
+    "published_at",
+    "title_key",
+    "outlet",
+    "author",
+    "reply_to",
+)
+MENTION_COLUMNS = (
+    "source",
+    "source_type",
+    "url",
+    "title",
+    "published_at",
+    "matched",
+    "rule",
+    "score",
+    "snippet",
+    "highlight_start",
+    "highlight_end",
+    "status",
+    "urgent",
+    "urgent_keyword",
+    "outlet",
+    "author",
+    "reply_to",
+    "propos",
+    "propos_severity",
+    "propos_words",
+    "propos_reason",
+)
+SOURCE_COLUMNS = (
+    "name",
+    "items_seen",
+    "mentions_found",
+    "items_rejected",
+    "last_rejection",
+    "last_warning",
+    "consecutive_failures",
+    "last_new_item_at is not null",
+    "etag is not null",
+)
+
+
+def _digest(rows: Iterable[Any]) -> str:
+    hashed = hashlib.sha256()
+    for row in rows:
+        hashed.update(json.dumps(row, ensure_ascii=False, default=str).encode())
+    return hashed.hexdigest()[:16]
+
+
+def results(database: Path) -> dict[str, Any]:
+    """What the cycle stored, in a form that does not depend on ids or on the clock:
+    per item column, a digest of (source, key, value) sorted; every mention in id
+    order (the digest's order); every sighting; the sources' counters."""
+    with sqlite3.connect(database) as connection:
+        found: dict[str, Any] = {}
+        for column in ITEM_COLUMNS:
+            rows = connection.execute(f"select source, key, {column} from items order by 1, 2")
+            found[f"items.{column}"] = _digest(rows)
+        found["items"] = connection.execute("select count(*) from items").fetchone()[0]
+        found["mentions"] = [  # (source, url, digest of every column) in the digest's order
+            [row[0], row[2], _digest([row])]
+            for row in connection.execute(
+                f"select {', '.join(MENTION_COLUMNS)} from mentions order by id"
+            )
+        ]
+        found["sightings"] = sorted(
+            list(row)
+            for row in connection.execute(
+                "select m.url, m.source, s.source, s.url from sightings s "
+                "join mentions m on m.id = s.mention_id"
+            )
+        )
+        found["sources"] = _digest(
+            connection.execute(f"select {', '.join(SOURCE_COLUMNS)} from sources order by name")
+        )
+    return found
+
+
+def compare(found: dict[str, Any], expected: dict[str, Any]) -> list[str]:
+    """What differs, in a few words per difference (empty: nothing lost)."""
+    differences = []
+    for name, value in expected.items():
+        other = found.get(name)
+        if other == value:
+            continue
+        if isinstance(value, list):
+            missing = [row for row in value if row not in other]
+            extra = [row for row in other if row not in value]
+            differences.append(
+                f"{name}: {len(value)} expected, {len(other)} found; "
+                f"missing {missing[:2]}, extra {extra[:2]}"
+                if missing or extra
+                else f"{name}: same rows, another order"
+            )
+        else:
+            differences.append(f"{name}: {other} instead of {value}")
+    return differences
+
+
+# --- the run -----------------------------------------------------------------------
+
+
+def in_child(target: Callable[..., None], *args: Any) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=target, args=(*args, send))
+    process.start()
+    result = receive.recv()
+    process.join()
+    return dict(result)
+
+
+def median(runs: list[dict[str, Any]], path: Callable[[dict[str, Any]], float]) -> float:
+    return statistics.median(path(run) for run in runs)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sources", type=int, default=200)
+    parser.add_argument("--sources", type=int, default=1000)
+    parser.add_argument("--items", type=int, default=30, help="items per feed")
     parser.add_argument("--latency", type=float, default=0.1, help="seconds added per answer")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-floor", action="store_true", help="veille only")
+    parser.add_argument(
+        "--record", action="store_true", help="write what veille stored as the reference"
+    )
     args = parser.parse_args()
-    server = serve(args.latency, args.sources)
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    server = FeedServer(args.latency, args.sources, args.items)
+    kinds: dict[str, list[dict[str, Any]]] = {"floor": [], "lean floor": [], "veille": []}
     try:
-        with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as two:
-            first, first_bytes, second, second_bytes = cycle(
-                Path(one), base, args.sources, args.concurrency
-            )
-            sequential, _, _, _ = cycle(Path(two), base, args.sources, 1)
+        for _ in range(args.runs):
+            if not args.no_floor:
+                kinds["floor"].append(
+                    in_child(floor_child, server.base, args.sources, args.concurrency, False)
+                )
+                kinds["lean floor"].append(
+                    in_child(floor_child, server.base, args.sources, args.concurrency, True)
+                )
+            with tempfile.TemporaryDirectory() as folder:
+                kinds["veille"].append(
+                    in_child(veille_child, server.base, args.sources, args.concurrency, folder)
+                )
     finally:
         server.shutdown()
-    ideal = args.sources * args.latency / args.concurrency
+    report(args, kinds, load_before, time.perf_counter() - started)
+
+
+def report(
+    args: argparse.Namespace,
+    kinds: dict[str, list[dict[str, Any]]],
+    load_before: tuple[float, float, float],
+    seconds: float,
+) -> None:
+    items = args.sources * args.items
     print(
-        f"{args.sources} sources, {args.latency * 1000:.0f} ms added per answer, "
-        f"concurrency {args.concurrency}"
+        f"{args.sources} feeds × {args.items} items, {args.latency * 1000:.0f} ms added per "
+        f"answer, concurrency {args.concurrency}; medians of {args.runs} "
+        f"(ideal wall {args.sources * args.latency / args.concurrency:.1f} s)"
     )
     print(
-        f"cycle (veille):          {first:6.2f} s   ideal {ideal:.2f} s   "
-        f"ratio {first / ideal:.2f} (target <= 1.5)"
+        f"load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f} "
+        f"(2 cores shared); {seconds:.0f} s in all"
     )
+    print()
+    print(f"{'':12}{'cycle 1 CPU':>12}{'wall':>9}{'cycle 2 CPU':>13}{'wall':>9}{'peak MB':>9}")
+    figures: dict[str, dict[str, float]] = {}
+    for kind, runs in kinds.items():
+        if not runs:
+            continue
+        figures[kind] = {
+            "cpu1": median(runs, lambda r: r["cycles"][0]["cpu"]),
+            "wall1": median(runs, lambda r: r["cycles"][0]["wall"]),
+            "cpu2": median(runs, lambda r: r["cycles"][1]["cpu"]),
+            "wall2": median(runs, lambda r: r["cycles"][1]["wall"]),
+            "peak": median(runs, lambda r: r["peak_mb"]),
+        }
+        f = figures[kind]
+        print(
+            f"{kind:12}{f['cpu1']:11.2f}s{f['wall1']:8.2f}s{f['cpu2']:12.2f}s"
+            f"{f['wall2']:8.2f}s{f['peak']:9.0f}"
+        )
+    veille = figures["veille"]
+    for kind in ("floor", "lean floor"):
+        if kind in figures:
+            f = figures[kind]
+            print(
+                f"{'÷ ' + kind:12}{veille['cpu1'] / f['cpu1']:11.2f}x"
+                f"{veille['wall1'] / f['wall1']:8.2f}x{veille['cpu2'] / f['cpu2']:12.2f}x"
+                f"{veille['wall2'] / f['wall2']:8.2f}x"
+            )
+    print("targets: cycle 1 CPU and wall <= 1.3x the floor, cycle 2 <= 1.1x, peak <= 150 MB")
+    print()
+    runs = kinds["veille"]
+    print(f"veille, cycle 1, CPU µs per item ({items:,} items) by stage:")
+    stages = sorted({s for run in runs for s in run["cycles"][0]["stages"]})
+    order = ["parse", "entries", "html", "clean", "match", "store"]
+    stages = [s for s in order if s in stages] + [s for s in stages if s not in order]
+    shown = 0.0
+    for stage in stages:
+        value = median(runs, lambda r, s=stage: r["cycles"][0]["stages"].get(s, 0.0))
+        if stage == "entries":
+            value -= median(runs, lambda r: r["cycles"][0]["stages"].get("html", 0.0))
+        shown += value
+        print(f"  {stage:10}{value * 1e6 / items:8.0f}")
+    rest = veille["cpu1"] - shown
+    print(f"  {'other':10}{rest * 1e6 / items:8.0f}   (HTTP, asyncio, the cycle's other steps)")
+    print(f"  {'total':10}{veille['cpu1'] * 1e6 / items:8.0f}")
+    for kind in ("floor", "lean floor"):
+        if kind in figures:
+            print(f"  {kind + ' total':10}{figures[kind]['cpu1'] * 1e6 / items:8.0f}")
+    print()
+    store = runs[-1]["store"]
+    per = store["bytes"] * 100_000 / max(1, store["items"]) / 1e6
     print(
-        f"sequential baseline:     {sequential:6.2f} s   veille is {sequential / first:.1f}x faster"
+        f"store after cycle 1: {store['bytes'] / 1e6:.1f} MB for {store['items']:,} items, "
+        f"{per:.1f} MB per 100,000 items"
     )
-    print(f"bytes, first cycle:      {first_bytes:,}")
+    parts = ", ".join(
+        f"{name} {size * 100_000 / max(1, store['items']) / 1e6:.1f}"
+        for name, size in store["parts"].items()
+        if size * 100_000 / max(1, store["items"]) >= 0.5e6
+    )
+    print(f"  per 100,000 items (MB): {parts}")
+    print()
+    found = runs[-1]["results"]
+    reference = REFERENCE / f"collect-{args.sources}x{args.items}.json"
+    same = all(run["results"] == found for run in runs)
     print(
-        f"bytes, unchanged cycle:  {second_bytes:,}   "
-        f"{100 * (1 - second_bytes / first_bytes):.1f} % fewer (target >= 90 %), "
-        f"{second:.2f} s"
+        f"stored: {found['items']:,} items, {len(found['mentions'])} mentions, "
+        f"{len(found['sightings'])} sightings (« aussi vu sur »)"
+        + ("" if same else "; WARNING: the runs stored different things")
     )
+    if args.record:
+        REFERENCE.mkdir(exist_ok=True)
+        reference.write_text(json.dumps(found, ensure_ascii=False, indent=0) + "\n")
+        print(f"reference written: {reference.relative_to(ROOT)}")
+    elif reference.exists():
+        differences = compare(found, json.loads(reference.read_text()))
+        print(
+            "nothing lost: same items, mentions, sightings and counters as the reference"
+            if not differences
+            else "DIFFERENT from the reference:\n  " + "\n  ".join(differences)
+        )
+    else:
+        print(f"no reference for this corpus ({reference.relative_to(ROOT)}): see --record")
 
 
 if __name__ == "__main__":
