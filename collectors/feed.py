@@ -13,7 +13,8 @@ Options (config.yaml)::
 
 The feed is fetched with conditional GET (ETag / Last-Modified), decoded by
 feedparser from its declared charset (UTF-8, windows-1252, ISO-8859-1…), and
-the HTML of titles and summaries becomes plain text. An item without title
+the HTML of titles and summaries becomes plain text (feedparser neither
+sanitises it nor rewrites its links: the text is all veille keeps). An item without title
 (Mastodon) is titled with the first words of its text. The outlet shown with
 an item is the ``<source>`` it names, else the site a Google Alerts link
 leads to, else the feed's own title. Relative links are read against the
@@ -70,7 +71,16 @@ def read_feed(content: bytes, *, content_type: str = "", url: str = "") -> Any:
         headers["content-location"] = url
     import feedparser  # here, not at the top: validating config.yaml does not need it
 
-    parsed = feedparser.parse(io.BytesIO(content), response_headers=headers)
+    # veille keeps only the text of titles and summaries (collectors.text drops every
+    # tag): feedparser's HTML sanitiser and its pass over the links inside them are
+    # work thrown away. Its XML safety stays: DOCTYPE and entity declarations are
+    # replaced before parsing, external entities are never fetched.
+    parsed = feedparser.parse(
+        io.BytesIO(content),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
     version = parsed.get("version", "")
     if not version and not parsed.entries:
         if content_type.startswith("text/html") or content.lstrip()[:15].lower().startswith(
