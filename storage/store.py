@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import Connection, Insert, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +31,8 @@ from veille.errors import StorageError
 from veille.statuses import STATUS_EXCLUDED, STATUS_NEW
 
 TITLE_WINDOW = timedelta(hours=72)  # same normalised title within it: the same story
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +257,48 @@ def _mention_record(
     )
 
 
+def _mention_values(
+    mention: NewMention,
+    *,
+    item_id: int,
+    source: str,
+    source_type: str,
+    url: str,
+    title: str,
+    published_at: datetime | None,
+    outlet: str | None,
+    now: datetime,
+    author: str | None = None,
+    reply_to: str | None = None,
+) -> dict[str, object]:
+    """The columns of a new mention's row."""
+    return {
+        "item_id": item_id,
+        "source": source,
+        "source_type": source_type,
+        "url": url,
+        "title": title,
+        "published_at": published_at,
+        "found_at": now,
+        "matched": mention.matched,
+        "rule": mention.rule,
+        "score": mention.score,
+        "snippet": mention.snippet,
+        "highlight_start": mention.highlight_start,
+        "highlight_end": mention.highlight_end,
+        "status": STATUS_NEW,
+        "urgent": mention.urgent,
+        "urgent_keyword": mention.urgent_keyword,
+        "outlet": outlet,
+        "author": author,
+        "reply_to": reply_to,
+        "propos": mention.propos,
+        "propos_severity": mention.propos_severity,
+        "propos_words": ", ".join(mention.propos_words) or None,
+        "propos_reason": mention.propos_reason,
+    }
+
+
 def _mention_row(
     mention: NewMention,
     *,
@@ -270,30 +314,137 @@ def _mention_row(
     reply_to: str | None = None,
 ) -> MentionRow:
     return MentionRow(
-        item_id=item_id,
-        source=source,
-        source_type=source_type,
-        url=url,
-        title=title,
-        published_at=published_at,
-        found_at=now,
-        matched=mention.matched,
-        rule=mention.rule,
-        score=mention.score,
-        snippet=mention.snippet,
-        highlight_start=mention.highlight_start,
-        highlight_end=mention.highlight_end,
-        status=STATUS_NEW,
-        urgent=mention.urgent,
-        urgent_keyword=mention.urgent_keyword,
-        outlet=outlet,
-        author=author,
-        reply_to=reply_to,
-        propos=mention.propos,
-        propos_severity=mention.propos_severity,
-        propos_words=", ".join(mention.propos_words) or None,
-        propos_reason=mention.propos_reason,
+        **_mention_values(
+            mention,
+            item_id=item_id,
+            source=source,
+            source_type=source_type,
+            url=url,
+            title=title,
+            published_at=published_at,
+            outlet=outlet,
+            now=now,
+            author=author,
+            reply_to=reply_to,
+        )
     )
+
+
+CHUNK = 500  # values in one IN (...) list
+
+
+def _chunks(values: Sequence[_T]) -> Iterator[list[_T]]:
+    for start in range(0, len(values), CHUNK):
+        yield list(values[start : start + CHUNK])
+
+
+def _known_keys(connection: Connection, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(keys):
+        query = select(ItemRow.key).where(ItemRow.key.in_(chunk))
+        found.update(connection.execute(query).scalars())
+    return found
+
+
+def _insert_new_items(connection: Connection) -> Insert:
+    """``insert into items``, skipping a row whose key is already stored (``on conflict
+    do nothing``) where the database has it (SQLite, PostgreSQL)."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(ItemRow).on_conflict_do_nothing(index_elements=["key"])
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(ItemRow).on_conflict_do_nothing(index_elements=["key"])
+    return insert(ItemRow)
+
+
+class _Sightings:
+    """The sightings ("aussi vu sur") one source's batch adds, looked up in bulk.
+
+    :meth:`of_keys` and :meth:`of_titles` find the first item of each key or title;
+    when that item is a mention from another source that this source has not been
+    seen on yet, a sighting with the url this source gives is added (one per
+    mention: the first url found wins)."""
+
+    def __init__(self, connection: Connection, source: str, now: datetime):
+        self.connection = connection
+        self.source = source
+        self.now = now
+        self._done: set[int] = set()  # mentions this batch already looked at
+
+    def of_keys(self, seen: Sequence[tuple[str, str]]) -> datetime | None:
+        """Sight the items stored under these keys ((key, url)); returns when the most
+        recent of them was first seen (None: none is stored)."""
+        urls: dict[str, str] = {}
+        for key, url in seen:
+            urls.setdefault(key, url)
+        firsts: list[tuple[int, str]] = []
+        latest: datetime | None = None
+        for chunk in _chunks(list(urls)):
+            query = select(ItemRow.key, ItemRow.id, ItemRow.seen_at).where(ItemRow.key.in_(chunk))
+            for key, item_id, seen_at in self.connection.execute(query):
+                firsts.append((item_id, urls[key]))
+                if latest is None or seen_at > latest:
+                    latest = seen_at
+        self._sight(sorted(firsts))
+        return latest
+
+    def of_titles(self, titles: Sequence[tuple[str, str]]) -> set[str]:
+        """The title keys among ``titles`` ((title key, url)) that an item of another
+        source had in the last 72 hours; the first such item of each is sighted."""
+        urls: dict[str, str] = {}
+        for title_key, url in titles:
+            urls.setdefault(title_key, url)
+        found: set[str] = set()
+        firsts: list[tuple[int, str]] = []
+        for chunk in _chunks(list(urls)):
+            query = (
+                select(ItemRow.title_key, func.min(ItemRow.id))
+                .where(
+                    ItemRow.title_key.in_(chunk),
+                    ItemRow.seen_at >= self.now - TITLE_WINDOW,
+                    ItemRow.source != self.source,
+                )
+                .group_by(ItemRow.title_key)
+            )
+            for shared, item_id in self.connection.execute(query):
+                if shared is not None:  # (always: the key is in the list)
+                    found.add(shared)
+                    firsts.append((item_id, urls[shared]))
+        self._sight(sorted(firsts))
+        return found
+
+    def _sight(self, firsts: Sequence[tuple[int, str]]) -> None:
+        mentions: dict[int, tuple[int, str]] = {}
+        for chunk in _chunks([item_id for item_id, _ in firsts]):
+            query = select(MentionRow.item_id, MentionRow.id, MentionRow.source).where(
+                MentionRow.item_id.in_(chunk)
+            )
+            for item_id, mention_id, source in self.connection.execute(query):
+                mentions[item_id] = (mention_id, source)
+        wanted: dict[int, str] = {}
+        for item_id, url in firsts:
+            mention_id, source = mentions.get(item_id, (0, self.source))
+            if source != self.source and mention_id not in self._done:
+                wanted.setdefault(mention_id, url)
+        if not wanted:
+            return
+        self._done.update(wanted)
+        for chunk in _chunks(list(wanted)):
+            known = select(SightingRow.mention_id).where(
+                SightingRow.source == self.source, SightingRow.mention_id.in_(chunk)
+            )
+            for mention_id in self.connection.execute(known).scalars():
+                del wanted[mention_id]
+        if wanted:
+            rows = [
+                {"mention_id": mention_id, "source": self.source, "url": url, "seen_at": self.now}
+                for mention_id, url in wanted.items()
+            ]
+            self.connection.execute(insert(SightingRow), rows)
 
 
 class MentionStore(WorkspaceStore):
@@ -388,12 +539,8 @@ class MentionStore(WorkspaceStore):
 
     def known_keys(self, keys: Sequence[str]) -> set[str]:
         """The keys among ``keys`` already stored."""
-        found: set[str] = set()
         with self._read() as session:
-            for start in range(0, len(keys), 500):
-                chunk = list(keys[start : start + 500])
-                found.update(session.scalars(select(ItemRow.key).where(ItemRow.key.in_(chunk))))
-        return found
+            return _known_keys(session.connection(), keys)
 
     def save_batch(
         self,
@@ -413,121 +560,130 @@ class MentionStore(WorkspaceStore):
         """Store one source's new items and mentions and its success, in one transaction.
 
         Deduplication in layers: an item whose key is stored is skipped (the
-        unique constraint is the last guard); one whose normalised title was
-        seen from *another* source in the last 72 hours is stored without a
-        mention (one source's own items are never merged by title: the
-        paragraphs of a page share its title). Either way, when the first one is
-        a mention from another source, this source is added to its sightings
-        ("aussi vu sur"). ``seen_again`` lists (key, url) of known items this
-        source found again; one that first arrived after this source's last new
-        item counts as news from it (it is not "muette" because another source
-        is quicker). ``rejected`` items were unusable and skipped (``rejection``
-        says why). Returns the ids of the new mentions.
+        unique constraint is the last guard: ``on conflict do nothing``); one whose
+        normalised title was seen from *another* source in the last 72 hours is
+        stored without a mention (one source's own items are never merged by
+        title: the paragraphs of a page share its title). Either way, when the
+        first one is a mention from another source, this source is added to its
+        sightings ("aussi vu sur"). ``seen_again`` lists (key, url) of known items
+        this source found again; one that first arrived after this source's last
+        new item counts as news from it (it is not "muette" because another
+        source is quicker). ``rejected`` items were unusable and skipped
+        (``rejection`` says why). Returns the ids of the new mentions.
+
+        However many items, a batch is a few statements: one lookup per kind
+        (keys, titles, their mentions, the sightings already there) and one bulk
+        insert per table.
         """
-        mention_ids: list[int] = []
         with self._write() as session:
-            row = session.get_one(SourceRow, source)
-            latest_known = None
-            for key, url in seen_again:
-                first_seen = self._sight(session, ItemRow.key == key, source, url, now)
-                if first_seen is not None and (latest_known is None or first_seen > latest_known):
-                    latest_known = first_seen
-            since = row.last_new_item_at or row.first_success_at
-            if latest_known is not None and (since is None or latest_known > since):
-                row.last_new_item_at = now
-            keys = [item.key for item in items]
-            existing = set(session.scalars(select(ItemRow.key).where(ItemRow.key.in_(keys))))
-            new_mentions: list[MentionRow] = []
+            connection = session.connection()
+            last_new_item_at, first_success_at = connection.execute(
+                select(SourceRow.last_new_item_at, SourceRow.first_success_at).where(
+                    SourceRow.name == source
+                )
+            ).one()
+            sightings = _Sightings(connection, source, now)
+            latest_known = sightings.of_keys(seen_again)
+            since = last_new_item_at or first_success_at
+            news = latest_known is not None and (since is None or latest_known > since)
+            existing = _known_keys(connection, [item.key for item in items]) if items else set()
+            fresh: dict[str, NewItem] = {}
             for item in items:
-                if item.key in existing:
-                    continue
-                existing.add(item.key)
-                same_story = (
-                    (ItemRow.title_key == item.title_key)
-                    & (ItemRow.seen_at >= now - TITLE_WINDOW)
-                    & (ItemRow.source != source)
+                if item.key not in existing:
+                    fresh.setdefault(item.key, item)
+            same_story = sightings.of_titles(
+                [(item.title_key, item.url) for item in fresh.values() if item.title_key]
+            )
+            stored, mention_ids = self._insert_items(
+                connection, list(fresh.values()), same_story, source, source_type, now
+            )
+            success: dict[str, object] = {
+                "last_attempt_at": now,
+                "last_success_at": now,
+                "consecutive_failures": 0,
+                "failing_since": None,
+                "last_error": None,
+                "next_attempt_at": None,
+                "last_warning": warning,
+            }
+            if news or stored:
+                success["last_new_item_at"] = now
+            if first_success_at is None:
+                success["first_success_at"] = now
+            if stored:
+                success["items_seen"] = func.coalesce(SourceRow.items_seen, 0) + stored
+            if mention_ids:
+                success["mentions_found"] = func.coalesce(SourceRow.mentions_found, 0) + len(
+                    mention_ids
                 )
-                if item.title_key and self._sight(session, same_story, source, item.url, now):
-                    item = replace(item, mention=None)
-                item_row = ItemRow(
-                    key=item.key,
-                    source=source,
-                    url=item.url,
-                    guid=item.guid,
-                    title=item.title,
-                    text=item.text,
-                    published_at=item.published_at,
-                    seen_at=now,
-                    title_key=item.title_key,
-                    outlet=item.outlet,
-                    author=item.author,
-                    reply_to=item.reply_to,
-                )
-                session.add(item_row)
-                row.items_seen = (row.items_seen or 0) + 1
-                row.last_new_item_at = now
-                if item.mention is None:
-                    continue
-                session.flush()
-                mention_row = _mention_row(
-                    item.mention,
-                    item_id=item_row.id,
-                    source=source,
-                    source_type=source_type,
-                    url=item.url,
-                    title=item.title,
-                    published_at=item.published_at,
-                    outlet=item.outlet,
-                    now=now,
-                    author=item.author,
-                    reply_to=item.reply_to,
-                )
-                session.add(mention_row)
-                new_mentions.append(mention_row)
-                row.mentions_found = (row.mentions_found or 0) + 1
-            session.flush()
-            mention_ids = [m.id for m in new_mentions]
-            row.last_attempt_at = now
-            row.last_success_at = now
-            if row.first_success_at is None:
-                row.first_success_at = now
-            row.consecutive_failures = 0
-            row.failing_since = None
-            row.last_error = None
-            row.next_attempt_at = None
-            row.last_warning = warning
             if rejected:
-                row.items_rejected = (row.items_rejected or 0) + rejected
-                row.last_rejection = rejection
+                success["items_rejected"] = func.coalesce(SourceRow.items_rejected, 0) + rejected
+                success["last_rejection"] = rejection
             if etag is not None or last_modified is not None:
-                row.etag = etag
-                row.last_modified = last_modified
+                success["etag"] = etag
+                success["last_modified"] = last_modified
             if cursor is not None:
-                row.cursor = cursor
+                success["cursor"] = cursor
+            connection.execute(update(SourceRow).where(SourceRow.name == source).values(success))
         return mention_ids
 
     @staticmethod
-    def _sight(
-        session: Session, condition: ColumnElement[bool], source: str, url: str, now: datetime
-    ) -> datetime | None:
-        """Record ``source`` as having seen the mention of the first item matching
-        ``condition``. Returns when that item was first seen (None: no such item)."""
-        first = session.execute(
-            select(ItemRow.id, ItemRow.seen_at).where(condition).order_by(ItemRow.id).limit(1)
-        ).first()
-        if first is None:
-            return None
-        item_id, first_seen = first
-        mention = session.scalars(select(MentionRow).where(MentionRow.item_id == item_id)).first()
-        if mention is not None and mention.source != source:
-            known = session.scalars(
-                select(SightingRow.id).where(
-                    SightingRow.mention_id == mention.id, SightingRow.source == source
-                )
-            ).first()
-            if known is None:
-                session.add(SightingRow(mention_id=mention.id, source=source, url=url, seen_at=now))
-        return first_seen
+    def _insert_items(
+        connection: Connection,
+        items: Sequence[NewItem],
+        same_story: set[str],
+        source: str,
+        source_type: str,
+        now: datetime,
+    ) -> tuple[int, list[int]]:
+        """Insert ``items`` (a key stored meanwhile is skipped) and the mentions of
+        those whose title is not in ``same_story``: (items stored, mention ids)."""
+        if not items:
+            return 0, []
+        inserted = connection.execute(
+            _insert_new_items(connection).returning(ItemRow.key, ItemRow.id),
+            [
+                {
+                    "key": item.key,
+                    "source": source,
+                    "url": item.url,
+                    "guid": item.guid,
+                    "title": item.title,
+                    "text": item.text,
+                    "published_at": item.published_at,
+                    "seen_at": now,
+                    "title_key": item.title_key,
+                    "outlet": item.outlet,
+                    "author": item.author,
+                    "reply_to": item.reply_to,
+                }
+                for item in items
+            ],
+        )
+        ids: dict[str, int] = {key: item_id for key, item_id in inserted}
+        mentions = [
+            _mention_values(
+                item.mention,
+                item_id=ids[item.key],
+                source=source,
+                source_type=source_type,
+                url=item.url,
+                title=item.title,
+                published_at=item.published_at,
+                outlet=item.outlet,
+                now=now,
+                author=item.author,
+                reply_to=item.reply_to,
+            )
+            for item in items
+            if item.mention is not None
+            and item.key in ids
+            and (item.title_key is None or item.title_key not in same_story)
+        ]
+        if not mentions:
+            return len(ids), []
+        created = connection.execute(insert(MentionRow).returning(MentionRow.id), mentions)
+        return len(ids), sorted(created.scalars())
 
     def mark_notified(self, name: str, failing: bool) -> None:
         with self._write() as session:

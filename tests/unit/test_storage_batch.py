@@ -1,0 +1,147 @@
+"""save_batch in bulk: the same deduplication and sightings as item by item."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import storage.store as store_module
+from storage.db import open_database
+from storage.store import MentionStore, NewItem, NewMention
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+FOUND = NewMention("Cégep de Drummondville", "nom", 100, "au Cégep de Drummondville", 3, 25, False)
+
+
+@pytest.fixture
+def store(store_url: str) -> MentionStore:
+    store = MentionStore(open_database(store_url))
+    store.sync_sources([("A", "feed"), ("B", "feed"), ("C", "feed")])
+    return store
+
+
+def _item(key: str, title_key: str | None = None, *, mention: bool = True) -> NewItem:
+    return NewItem(
+        key=key,
+        url=f"https://{key}.test/",
+        guid=None,
+        title=f"Titre {key}",
+        text="texte",
+        published_at=None,
+        mention=FOUND if mention else None,
+        title_key=title_key,
+    )
+
+
+def _save(
+    store: MentionStore,
+    source: str,
+    items: list[NewItem],
+    *,
+    now: datetime = NOW,
+    seen_again: list[tuple[str, str]] | None = None,
+) -> list[int]:
+    return store.save_batch(
+        source=source,
+        source_type="feed",
+        items=items,
+        etag=None,
+        last_modified=None,
+        now=now,
+        seen_again=seen_again or [],
+    )
+
+
+def _sightings(store: MentionStore) -> dict[str, tuple[str, ...]]:
+    return {m.url: m.also_seen for m in store.mentions() if m.also_seen}
+
+
+def test_a_shared_link_and_a_shared_title_sight_a_mention_once(store: MentionStore) -> None:
+    first = _save(store, "A", [_item("a1", "une histoire partagee"), _item("a2", "une autre")])
+    assert len(first) == 2
+    found = _save(
+        store,
+        "B",
+        [
+            _item("b1", "une histoire partagee"),  # a1's story, also found again by its link
+            _item("b2", "une autre"),  # a2's story, under B's own link
+            _item("b3", "rien de semblable"),
+        ],
+        seen_again=[("a1", "https://b.test/a1")],
+    )
+    assert len(found) == 1  # only b3: the two others are a1's and a2's stories
+    assert _sightings(store) == {"https://a1.test/": ("B",), "https://a2.test/": ("B",)}
+    # found again next time: nothing new, nothing counted twice
+    assert _save(store, "B", [], seen_again=[("a1", "https://b.test/a1"), ("b1", "x")]) == []
+    assert _save(store, "C", [_item("c1", "une autre")]) == []
+    assert _sightings(store) == {"https://a1.test/": ("B",), "https://a2.test/": ("B", "C")}
+    record = store.sources()["B"]
+    assert record.items_seen == 3 and record.mentions_found == 1
+
+
+def test_the_sighting_keeps_the_link_this_source_gave_first(store: MentionStore) -> None:
+    _save(store, "A", [_item("a1", "une histoire partagee")])
+    _save(
+        store,
+        "B",
+        [_item("b1", "une histoire partagee")],
+        seen_again=[("a1", "https://b.test/premier")],
+    )
+    with store._read() as session:
+        urls = list(session.scalars(store_module.select(store_module.SightingRow.url)))
+    assert urls == ["https://b.test/premier"]
+
+
+def test_one_sources_titles_are_never_merged(store: MentionStore) -> None:
+    assert len(_save(store, "A", [_item("a1", "meme titre"), _item("a2", "meme titre")])) == 2
+    assert len(_save(store, "A", [_item("a3", "meme titre")])) == 1
+
+
+def test_a_title_older_than_72_hours_is_another_story(store: MentionStore) -> None:
+    _save(store, "A", [_item("a1", "meme titre")], now=NOW - timedelta(hours=73))
+    assert len(_save(store, "B", [_item("b1", "meme titre")])) == 1
+    assert _sightings(store) == {}
+
+
+def test_a_title_seen_first_without_mention_drops_the_mention(store: MentionStore) -> None:
+    _save(store, "A", [_item("a1", "meme titre", mention=False)])
+    assert _save(store, "B", [_item("b1", "meme titre")]) == []
+    assert _sightings(store) == {}
+
+
+def test_a_key_stored_meanwhile_is_skipped_not_an_error(
+    store: MentionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _save(store, "A", [_item("a1")])
+    monkeypatch.setattr(store_module, "_known_keys", lambda session, keys: set())
+    assert len(_save(store, "B", [_item("a1"), _item("b1")])) == 1
+    assert store.counts()["items"] == 2
+    assert {m.url for m in store.mentions()} == {"https://a1.test/", "https://b1.test/"}
+    assert store.sources()["B"].items_seen == 1
+
+
+def test_mention_ids_follow_the_order_of_the_items(store: MentionStore) -> None:
+    keys = [f"k{n}" for n in range(12)]
+    ids = _save(store, "A", [_item(key, mention=n % 3 != 1) for n, key in enumerate(keys)])
+    assert ids == sorted(ids) and len(ids) == 8
+    by_id = sorted(store.mentions(), key=lambda m: m.id)
+    assert [m.url for m in by_id] == [
+        f"https://{key}.test/" for n, key in enumerate(keys) if n % 3 != 1
+    ]
+
+
+def test_batches_larger_than_one_lookup(store: MentionStore) -> None:
+    many = store_module.CHUNK * 2 + 7
+    _save(store, "A", [_item(f"a{n}", f"histoire numero {n:05d}") for n in range(many)])
+    ids = _save(
+        store,
+        "B",
+        [_item(f"b{n}", f"histoire numero {n:05d}") for n in range(many)]
+        + [_item(f"a{n}") for n in range(many)],  # known keys: skipped
+        seen_again=[(f"a{n}", f"https://b.test/{n}") for n in range(many)],
+    )
+    assert ids == []
+    assert store.counts()["items"] == 2 * many
+    assert len(_sightings(store)) == many
+    assert all(seen == ("B",) for seen in _sightings(store).values())
