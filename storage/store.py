@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol, TypeVar
 
-from sqlalchemy import Connection, Insert, delete, func, insert, select, update
+from sqlalchemy import Connection, Insert, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -346,6 +346,26 @@ def _known_keys(connection: Connection, keys: Sequence[str]) -> set[str]:
     return found
 
 
+# one source's row around save_batch: read, then written in one statement (both compiled
+# once: the columns written are always the same)
+_SOURCE_STATE = select(
+    SourceRow.last_new_item_at,
+    SourceRow.first_success_at,
+    SourceRow.items_seen,
+    SourceRow.mentions_found,
+    SourceRow.items_rejected,
+    SourceRow.last_rejection,
+    SourceRow.etag,
+    SourceRow.last_modified,
+    SourceRow.cursor,
+).where(SourceRow.name == bindparam("source_name"))
+_SOURCE_SUCCESS = update(SourceRow).where(SourceRow.name == bindparam("source_name"))
+
+
+def _added(count: int | None, more: int) -> int | None:
+    return (count or 0) + more if more else count
+
+
 def _insert_new_items(connection: Connection) -> Insert:
     """``insert into items``, skipping a row whose key is already stored (``on conflict
     do nothing``) where the database has it (SQLite, PostgreSQL)."""
@@ -539,6 +559,8 @@ class MentionStore(WorkspaceStore):
 
     def known_keys(self, keys: Sequence[str]) -> set[str]:
         """The keys among ``keys`` already stored."""
+        if not keys:
+            return set()
         with self._read() as session:
             return _known_keys(session.connection(), keys)
 
@@ -577,14 +599,10 @@ class MentionStore(WorkspaceStore):
         """
         with self._write() as session:
             connection = session.connection()
-            last_new_item_at, first_success_at = connection.execute(
-                select(SourceRow.last_new_item_at, SourceRow.first_success_at).where(
-                    SourceRow.name == source
-                )
-            ).one()
+            before = connection.execute(_SOURCE_STATE, {"source_name": source}).one()
             sightings = _Sightings(connection, source, now)
             latest_known = sightings.of_keys(seen_again)
-            since = last_new_item_at or first_success_at
+            since = before.last_new_item_at or before.first_success_at
             news = latest_known is not None and (since is None or latest_known > since)
             existing = _known_keys(connection, [item.key for item in items]) if items else set()
             fresh: dict[str, NewItem] = {}
@@ -597,34 +615,27 @@ class MentionStore(WorkspaceStore):
             stored, mention_ids = self._insert_items(
                 connection, list(fresh.values()), same_story, source, source_type, now
             )
-            success: dict[str, object] = {
+            changed = etag is not None or last_modified is not None
+            success = {
+                "source_name": source,
                 "last_attempt_at": now,
                 "last_success_at": now,
+                "first_success_at": before.first_success_at or now,
                 "consecutive_failures": 0,
                 "failing_since": None,
                 "last_error": None,
                 "next_attempt_at": None,
                 "last_warning": warning,
+                "last_new_item_at": now if news or stored else before.last_new_item_at,
+                "items_seen": _added(before.items_seen, stored),
+                "mentions_found": _added(before.mentions_found, len(mention_ids)),
+                "items_rejected": _added(before.items_rejected, rejected),
+                "last_rejection": rejection if rejected else before.last_rejection,
+                "etag": etag if changed else before.etag,
+                "last_modified": last_modified if changed else before.last_modified,
+                "cursor": before.cursor if cursor is None else cursor,
             }
-            if news or stored:
-                success["last_new_item_at"] = now
-            if first_success_at is None:
-                success["first_success_at"] = now
-            if stored:
-                success["items_seen"] = func.coalesce(SourceRow.items_seen, 0) + stored
-            if mention_ids:
-                success["mentions_found"] = func.coalesce(SourceRow.mentions_found, 0) + len(
-                    mention_ids
-                )
-            if rejected:
-                success["items_rejected"] = func.coalesce(SourceRow.items_rejected, 0) + rejected
-                success["last_rejection"] = rejection
-            if etag is not None or last_modified is not None:
-                success["etag"] = etag
-                success["last_modified"] = last_modified
-            if cursor is not None:
-                success["cursor"] = cursor
-            connection.execute(update(SourceRow).where(SourceRow.name == source).values(success))
+            connection.execute(_SOURCE_SUCCESS, success)
         return mention_ids
 
     @staticmethod
