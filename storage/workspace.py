@@ -19,7 +19,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, case, delete, func, or_, select
+from sqlalchemy import ColumnElement, Row, case, delete, func, or_, select
 
 from storage.models import (
     ApiTokenRow,
@@ -142,6 +142,7 @@ def on_site(url: str, domains: frozenset[str]) -> bool:
 log = logging.getLogger(__name__)
 
 MAX_TAG = 100
+FEW_ROWS = 500  # an unindexed inbox filter keeping at most this many: counted, sorted here
 MAX_NOTE = 10_000
 
 
@@ -207,14 +208,47 @@ class WorkspaceStore:
 
     def inbox(self, filters: MentionFilter, *, offset: int = 0, limit: int = 50) -> InboxPage:
         """One page of the mentions the filter keeps, newest first, with the total and
-        the count per status (of the same filter, whatever its status)."""
+        the count per status (of the same filter, whatever its status).
+
+        One pass of conditional counts gives every status's count and the total (one of
+        them); the found_at index gives the page, newest first. A filter no index serves
+        (words searched, an outlet) is first probed: the keys of at most FEW_ROWS + 1
+        rows it keeps, in any order, a read that stops early when there are many. When
+        they are few, that was all of them: counts, total and page come from them, and
+        a rare word costs one pass over the table, not a second one walking the
+        found_at index in search of the page's rows."""
+        start = max(offset, 0)
         with self._read() as session:
             where = self._conditions(filters)
-            # One pass over the rows the filter keeps whatever their status gives every
-            # status's count and the total (one of them): no second count. Conditional
-            # counts rather than GROUP BY status, which SQLite would read through the
-            # status index, row by row, even when another filter is far narrower.
             any_status = self._conditions(replace(filters, status=None))
+            probed = bool(filters.q or filters.outlet)
+            keys: Sequence[Row[int, datetime, str]] = []
+            if probed:
+                keys = session.execute(
+                    select(MentionRow.id, MentionRow.found_at, MentionRow.status)
+                    .where(*any_status)
+                    .limit(FEW_ROWS + 1)
+                ).all()
+            counts = {status: 0 for status in STATUSES}
+            rows: Sequence[MentionRow] = []
+            if probed and len(keys) <= FEW_ROWS:
+                for key in keys:
+                    if key.status in counts:
+                        counts[key.status] += 1
+                kept = sorted(
+                    (key for key in keys if filters.status in (None, key.status)),
+                    key=lambda key: (key.found_at, key.id),
+                    reverse=True,
+                )
+                total = len(kept)
+                chosen = [key.id for key in kept[start : start + max(limit, 0)]]
+                if chosen:
+                    found = session.scalars(select(MentionRow).where(MentionRow.id.in_(chosen)))
+                    by_id = {row.id: row for row in found}
+                    rows = [by_id[mention_id] for mention_id in chosen if mention_id in by_id]
+                return InboxPage(self._with_sightings(session, list(rows)), total, counts)
+            # Conditional counts rather than GROUP BY status, which SQLite would read
+            # through the status index, row by row, even when another filter is narrower.
             tally = session.execute(
                 select(
                     func.count(MentionRow.id),
@@ -231,13 +265,12 @@ class WorkspaceStore:
                 total = counts[filters.status]
             else:  # a status no longer in use
                 total = session.scalar(select(func.count(MentionRow.id)).where(*where)) or 0
-            rows: Sequence[MentionRow] = []
-            if limit > 0 and offset < total:  # (a search that finds nothing reads no more)
+            if limit > 0 and start < total:
                 rows = session.scalars(
                     select(MentionRow)
                     .where(*where)
                     .order_by(MentionRow.found_at.desc(), MentionRow.id.desc())
-                    .offset(max(offset, 0))
+                    .offset(start)
                     .limit(limit)
                 ).all()
             return InboxPage(self._with_sightings(session, list(rows)), total, counts)
