@@ -638,6 +638,33 @@ class MentionStore(WorkspaceStore):
             connection.execute(_SOURCE_SUCCESS, success)
         return mention_ids
 
+    def record_unchanged(self, names: Sequence[str], now: datetime) -> None:
+        """Mark sources whose visit found nothing new (a 304, same validators) as
+        visited successfully, in one transaction: what :meth:`save_batch` records of a
+        visit without items, warning or rejection."""
+        with self._write() as session:
+            connection = session.connection()
+            for chunk in _chunks(names):
+                chosen = SourceRow.name.in_(chunk)
+                connection.execute(
+                    update(SourceRow)
+                    .where(chosen)
+                    .values(
+                        last_attempt_at=now,
+                        last_success_at=now,
+                        consecutive_failures=0,
+                        failing_since=None,
+                        last_error=None,
+                        next_attempt_at=None,
+                        last_warning=None,
+                    )
+                )
+                connection.execute(
+                    update(SourceRow)
+                    .where(chosen, SourceRow.first_success_at.is_(None))
+                    .values(first_success_at=now)
+                )
+
     @staticmethod
     def _insert_items(
         connection: Connection,

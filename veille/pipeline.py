@@ -459,6 +459,8 @@ def collect_and_store(
         )
         jobs.append((collectors[source.name], state))
 
+    unchanged: list[str] = []  # visits that found nothing new: marked together
+
     def handle(index: int, result: Collection | SourceError) -> SourceOutcome:
         source = due[index]
         if isinstance(result, SourceError):
@@ -467,6 +469,13 @@ def collect_and_store(
             store.record_failure(source.name, str(result), now, retry_at=retry_at)
             log.warning("%s : échec — %s", source.name, result)
             return SourceOutcome(source.name, ok=False, error=str(result))
+        if nothing_new(result, jobs[index][1]):
+            unchanged.append(source.name)
+            if len(unchanged) >= UNCHANGED_BATCH:
+                store.record_unchanged(unchanged, now)
+                unchanged.clear()
+            log.info("%s : inchangé depuis la dernière visite (304)", source.name)
+            return SourceOutcome(source.name, ok=True, not_modified=True, usage=result.usage)
         try:
             outcome = store_collection(
                 source=source, collection=result, store=store, item_matcher=item_matcher, now=now
@@ -492,7 +501,25 @@ def collect_and_store(
         return outcome
 
     outcomes = asyncio.run(_collect_all(client, jobs, handle))
+    if unchanged:
+        store.record_unchanged(unchanged, now)
     return tuple(outcomes), waiting
+
+
+UNCHANGED_BATCH = 200  # unchanged sources marked in one transaction
+
+
+def nothing_new(collection: Collection, sent: SourceState) -> bool:
+    """Whether a visit found nothing to store: not modified (304), no item, no
+    rejection or warning, the validators and cursor it was sent with. Such visits are
+    recorded together (:meth:`MentionStore.record_unchanged`), not one transaction each."""
+    return (
+        collection.not_modified
+        and not collection.items
+        and not collection.rejected
+        and collection.warning is None
+        and collection.state == sent
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -145,3 +146,28 @@ def test_batches_larger_than_one_lookup(store: MentionStore) -> None:
     assert store.counts()["items"] == 2 * many
     assert len(_sightings(store)) == many
     assert all(seen == ("B",) for seen in _sightings(store).values())
+
+
+def test_unchanged_sources_are_recorded_as_an_empty_visit_would_be(store: MentionStore) -> None:
+    for name in ("A", "B"):
+        store.save_batch(
+            source=name,
+            source_type="feed",
+            items=[_item(f"{name}1")],
+            etag='"v1"',
+            last_modified="Fri, 27 Nov 2026 20:00:00 GMT",
+            now=NOW - timedelta(hours=5),
+            warning="un avertissement",
+        )
+        store.record_failure(name, "délai dépassé", NOW - timedelta(hours=1))
+    store.sync_sources([("D", "feed")])
+    store.save_batch(
+        source="A", source_type="feed", items=[], etag='"v1"', last_modified=None, now=NOW
+    )
+    store.record_unchanged(["B", "D"], NOW)
+    records = store.sources()
+    a, b = records["A"], records["B"]
+    assert b == replace(a, name="B", last_modified="Fri, 27 Nov 2026 20:00:00 GMT")
+    assert not b.failing and b.last_success_at == NOW and b.last_warning is None
+    assert b.first_success_at == NOW - timedelta(hours=5)
+    assert records["D"].first_success_at == NOW and records["D"].consecutive_failures == 0
