@@ -419,6 +419,15 @@ def report(
         if kind in figures:
             print(f"  {kind + ' total':10}{figures[kind]['cpu1'] * 1e6 / items:8.0f}")
     print()
+    print(f"veille, cycle 2 (all 304), CPU µs per source ({args.sources:,} sources) by stage:")
+    stored = median(runs, lambda r: r["cycles"][1]["stages"].get("store", 0.0))
+    print(f"  {'store':10}{stored * 1e6 / args.sources:8.0f}")
+    print(f"  {'other':10}{(veille['cpu2'] - stored) * 1e6 / args.sources:8.0f}   (HTTP, asyncio…)")
+    print(f"  {'total':10}{veille['cpu2'] * 1e6 / args.sources:8.0f}")
+    for kind in ("floor", "lean floor"):
+        if kind in figures:
+            print(f"  {kind + ' total':10}{figures[kind]['cpu2'] * 1e6 / args.sources:8.0f}")
+    print()
     store = runs[-1]["store"]
     per = store["bytes"] * 100_000 / max(1, store["items"]) / 1e6
     print(
