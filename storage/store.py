@@ -9,11 +9,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection, Insert, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.dml import ReturningInsert
 
 from storage.models import (
     DigestRow,
@@ -338,16 +340,32 @@ def _chunks(values: Sequence[_T]) -> Iterator[list[_T]]:
         yield list(values[start : start + CHUNK])
 
 
-def _known_keys(connection: Connection, keys: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(keys):
-        query = select(ItemRow.key).where(ItemRow.key.in_(chunk))
-        found.update(connection.execute(query).scalars())
-    return found
-
-
-# one source's row around save_batch: read, then written in one statement (both compiled
-# once: the columns written are always the same)
+# The statements of save_batch, built once: SQLAlchemy then only binds values (an IN
+# list is one expanding parameter). The values of an IN list go by CHUNK.
+_KNOWN_KEYS = select(ItemRow.key).where(ItemRow.key.in_(bindparam("keys", expanding=True)))
+_ITEMS_OF_KEYS = select(ItemRow.key, ItemRow.id, ItemRow.seen_at).where(
+    ItemRow.key.in_(bindparam("keys", expanding=True))
+)
+# the first item of each title key seen from another source since a time
+_FIRST_OF_TITLES = (
+    select(ItemRow.title_key, func.min(ItemRow.id))
+    .where(
+        ItemRow.title_key.in_(bindparam("title_keys", expanding=True)),
+        ItemRow.seen_at >= bindparam("since"),
+        ItemRow.source != bindparam("source"),
+    )
+    .group_by(ItemRow.title_key)
+)
+_MENTIONS_OF_ITEMS = select(MentionRow.item_id, MentionRow.id, MentionRow.source).where(
+    MentionRow.item_id.in_(bindparam("ids", expanding=True))
+)
+_SIGHTED = select(SightingRow.mention_id).where(
+    SightingRow.source == bindparam("source"),
+    SightingRow.mention_id.in_(bindparam("ids", expanding=True)),
+)
+_NEW_SIGHTINGS = insert(SightingRow)
+_NEW_MENTIONS = insert(MentionRow).returning(MentionRow.id)
+# one source's row: read, then written in one statement (the same columns every time)
 _SOURCE_STATE = select(
     SourceRow.last_new_item_at,
     SourceRow.first_success_at,
@@ -362,23 +380,33 @@ _SOURCE_STATE = select(
 _SOURCE_SUCCESS = update(SourceRow).where(SourceRow.name == bindparam("source_name"))
 
 
+def _known_keys(connection: Connection, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(keys):
+        found.update(connection.execute(_KNOWN_KEYS, {"keys": chunk}).scalars())
+    return found
+
+
 def _added(count: int | None, more: int) -> int | None:
     return (count or 0) + more if more else count
 
 
-def _insert_new_items(connection: Connection) -> Insert:
-    """``insert into items``, skipping a row whose key is already stored (``on conflict
-    do nothing``) where the database has it (SQLite, PostgreSQL)."""
-    dialect = connection.dialect.name
+@cache
+def _new_items(dialect: str) -> ReturningInsert[str, int]:
+    """``insert into items … returning key, id``, skipping a row whose key is already
+    stored (``on conflict do nothing``) where the database has it (SQLite, PostgreSQL)."""
+    statement: Insert
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        return sqlite_insert(ItemRow).on_conflict_do_nothing(index_elements=["key"])
-    if dialect == "postgresql":
+        statement = sqlite_insert(ItemRow).on_conflict_do_nothing(index_elements=["key"])
+    elif dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
-        return postgresql_insert(ItemRow).on_conflict_do_nothing(index_elements=["key"])
-    return insert(ItemRow)
+        statement = postgresql_insert(ItemRow).on_conflict_do_nothing(index_elements=["key"])
+    else:
+        statement = insert(ItemRow)
+    return statement.returning(ItemRow.key, ItemRow.id)
 
 
 class _Sightings:
@@ -404,8 +432,7 @@ class _Sightings:
         firsts: list[tuple[int, str]] = []
         latest: datetime | None = None
         for chunk in _chunks(list(urls)):
-            query = select(ItemRow.key, ItemRow.id, ItemRow.seen_at).where(ItemRow.key.in_(chunk))
-            for key, item_id, seen_at in self.connection.execute(query):
+            for key, item_id, seen_at in self.connection.execute(_ITEMS_OF_KEYS, {"keys": chunk}):
                 firsts.append((item_id, urls[key]))
                 if latest is None or seen_at > latest:
                     latest = seen_at
@@ -420,17 +447,10 @@ class _Sightings:
             urls.setdefault(title_key, url)
         found: set[str] = set()
         firsts: list[tuple[int, str]] = []
+        since = self.now - TITLE_WINDOW
         for chunk in _chunks(list(urls)):
-            query = (
-                select(ItemRow.title_key, func.min(ItemRow.id))
-                .where(
-                    ItemRow.title_key.in_(chunk),
-                    ItemRow.seen_at >= self.now - TITLE_WINDOW,
-                    ItemRow.source != self.source,
-                )
-                .group_by(ItemRow.title_key)
-            )
-            for shared, item_id in self.connection.execute(query):
+            values = {"title_keys": chunk, "since": since, "source": self.source}
+            for shared, item_id in self.connection.execute(_FIRST_OF_TITLES, values):
                 if shared is not None:  # (always: the key is in the list)
                     found.add(shared)
                     firsts.append((item_id, urls[shared]))
@@ -440,10 +460,9 @@ class _Sightings:
     def _sight(self, firsts: Sequence[tuple[int, str]]) -> None:
         mentions: dict[int, tuple[int, str]] = {}
         for chunk in _chunks([item_id for item_id, _ in firsts]):
-            query = select(MentionRow.item_id, MentionRow.id, MentionRow.source).where(
-                MentionRow.item_id.in_(chunk)
-            )
-            for item_id, mention_id, source in self.connection.execute(query):
+            for item_id, mention_id, source in self.connection.execute(
+                _MENTIONS_OF_ITEMS, {"ids": chunk}
+            ):
                 mentions[item_id] = (mention_id, source)
         wanted: dict[int, str] = {}
         for item_id, url in firsts:
@@ -454,17 +473,15 @@ class _Sightings:
             return
         self._done.update(wanted)
         for chunk in _chunks(list(wanted)):
-            known = select(SightingRow.mention_id).where(
-                SightingRow.source == self.source, SightingRow.mention_id.in_(chunk)
-            )
-            for mention_id in self.connection.execute(known).scalars():
+            values = {"source": self.source, "ids": chunk}
+            for mention_id in self.connection.execute(_SIGHTED, values).scalars():
                 del wanted[mention_id]
         if wanted:
             rows = [
                 {"mention_id": mention_id, "source": self.source, "url": url, "seen_at": self.now}
                 for mention_id, url in wanted.items()
             ]
-            self.connection.execute(insert(SightingRow), rows)
+            self.connection.execute(_NEW_SIGHTINGS, rows)
 
 
 class MentionStore(WorkspaceStore):
@@ -679,7 +696,7 @@ class MentionStore(WorkspaceStore):
         if not items:
             return 0, []
         inserted = connection.execute(
-            _insert_new_items(connection).returning(ItemRow.key, ItemRow.id),
+            _new_items(connection.dialect.name),
             [
                 {
                     "key": item.key,
@@ -720,7 +737,7 @@ class MentionStore(WorkspaceStore):
         ]
         if not mentions:
             return len(ids), []
-        created = connection.execute(insert(MentionRow).returning(MentionRow.id), mentions)
+        created = connection.execute(_NEW_MENTIONS, mentions)
         return len(ids), sorted(created.scalars())
 
     def mark_notified(self, name: str, failing: bool) -> None:
