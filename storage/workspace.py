@@ -211,7 +211,8 @@ class WorkspaceStore:
         the count per status (of the same filter, whatever its status).
 
         One pass of conditional counts gives every status's count and the total (one of
-        them); the found_at index gives the page, newest first. A filter no index serves
+        them) — with no filter but the status, the status index alone; the found_at
+        index gives the page, newest first. A filter no index serves
         (words searched, an outlet) is first probed: the keys of at most FEW_ROWS + 1
         rows it keeps, in any order, a read that stops early when there are many. When
         they are few, that was all of them: counts, total and page come from them, and
@@ -247,20 +248,31 @@ class WorkspaceStore:
                     by_id = {row.id: row for row in found}
                     rows = [by_id[mention_id] for mention_id in chosen if mention_id in by_id]
                 return InboxPage(self._with_sightings(session, list(rows)), total, counts)
-            # Conditional counts rather than GROUP BY status, which SQLite would read
-            # through the status index, row by row, even when another filter is narrower.
-            tally = session.execute(
-                select(
-                    func.count(MentionRow.id),
-                    *(
-                        func.count(case((MentionRow.status == status, MentionRow.id)))
-                        for status in STATUSES
-                    ),
-                ).where(*any_status)
-            ).one()
-            counts = dict(zip(STATUSES, tally[1:], strict=True))
+            if any_status:
+                # Conditional counts rather than GROUP BY status, which SQLite would read
+                # through the status index, row by row, even when another filter is
+                # narrower.
+                tally = session.execute(
+                    select(
+                        func.count(MentionRow.id),
+                        *(
+                            func.count(case((MentionRow.status == status, MentionRow.id)))
+                            for status in STATUSES
+                        ),
+                    ).where(*any_status)
+                ).one()
+                every = tally[0]
+                counts = dict(zip(STATUSES, tally[1:], strict=True))
+            else:  # no other filter: the status index alone answers, no row is read
+                by_status = select(MentionRow.status, func.count(MentionRow.id))
+                grouped: dict[str, int] = {
+                    status: count
+                    for status, count in session.execute(by_status.group_by(MentionRow.status))
+                }
+                every = sum(grouped.values())
+                counts = {status: grouped.get(status, 0) for status in STATUSES}
             if filters.status is None:
-                total = tally[0]
+                total = every
             elif filters.status in counts:
                 total = counts[filters.status]
             else:  # a status no longer in use
