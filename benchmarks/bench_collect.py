@@ -194,7 +194,28 @@ def store_size(database: Path) -> dict[str, Any]:
                 "select name, sum(pgsize) from dbstat group by name order by 2 desc"
             ).fetchall()
         )
-    return {"bytes": database.stat().st_size, "items": items, "parts": parts}
+        # what the items' columns hold (bytes of values, before SQLite's page overhead)
+        size = "sum(length(cast({} as blob)))"
+        held = connection.execute(
+            "select "
+            + ", ".join(
+                (
+                    size.format("case when m.id is null then i.text end"),
+                    size.format("case when m.id is not null then i.text end"),
+                    size.format("i.title") + " + " + size.format("i.title_key"),
+                    " + ".join(size.format(f"i.{c}") for c in ("key", "url", "guid")),
+                )
+            )
+            + " from items i left join mentions m on m.item_id = i.id"
+        ).fetchone()
+    columns = dict(
+        zip(
+            ("text, no mention", "text, mentions", "title and title key", "key, url, guid"),
+            (value or 0 for value in held),
+            strict=True,
+        )
+    )
+    return {"bytes": database.stat().st_size, "items": items, "parts": parts, "columns": columns}
 
 
 # --- nothing lost ------------------------------------------------------------------
@@ -440,6 +461,11 @@ def report(
         if size * 100_000 / max(1, store["items"]) >= 0.5e6
     )
     print(f"  per 100,000 items (MB): {parts}")
+    held = ", ".join(
+        f"{name} {size * 100_000 / max(1, store['items']) / 1e6:.1f}"
+        for name, size in store["columns"].items()
+    )
+    print(f"  of which values (MB per 100,000 items): {held}")
     print()
     found = runs[-1]["results"]
     reference = REFERENCE / f"collect-{args.sources}x{args.items}.json"

@@ -47,8 +47,9 @@ KEEP_TEXT = timedelta(days=90)
 
 
 def fill(url: str, items: int, mentions: int) -> None:
-    """``items`` items seen over the last 180 days, the newest first; the first
-    ``mentions`` of them are mentions."""
+    """``items`` items seen over the last 180 days, in the order they were seen (ids
+    grow with time, as the pipeline stores them); one in ``items // mentions`` is a
+    mention."""
     factory = open_database(url)
     store = MentionStore(factory)
     store.sync_sources([(f"Ancienne source {n}", "feed") for n in range(100)])
@@ -60,7 +61,7 @@ def fill(url: str, items: int, mentions: int) -> None:
     for first in range(0, items, chunk):
         rows = []
         for i in range(first, min(items, first + chunk)):
-            seen = now - step * i
+            seen = now - step * (items - i)
             source = i % 100
             heading = " ".join(rng.choices(WORDS, k=rng.randint(6, 16)))
             link = f"https://ancien{source}.test/2025/{i}/{heading[:30].replace(' ', '-')}/"
@@ -93,7 +94,7 @@ def fill(url: str, items: int, mentions: int) -> None:
                     "url": f"https://ancien{i % 100}.test/{i}",
                     "title": f"Article {i}",
                     "published_at": None,
-                    "found_at": now - step * i,
+                    "found_at": now - step * (items - i),
                     "matched": "Cégep de Drummondville",
                     "rule": "nom",
                     "score": 100,
@@ -104,7 +105,7 @@ def fill(url: str, items: int, mentions: int) -> None:
                     "urgent": False,
                     "digest_id": None,
                 }
-                for i in range(mentions)
+                for i in range(0, items, max(1, items // max(1, mentions)))[:mentions]
             ],
         )
 
@@ -129,20 +130,24 @@ def cycle(folder: Path, server: FeedServer, sources: int, round_: int) -> float:
 
 
 def digest_time(folder: Path) -> float:
+    """Reading 500 mentions and rendering their digest (the templates already compiled)."""
     config = read_config(folder / "config.yaml")
     app = build_app(config)
-    mentions = app.store.mentions()[:500]
-    started = time.perf_counter()
-    build_digest(
-        mentions,
-        brand=config.brand.name,
-        day=datetime.now(UTC).date(),
-        now=datetime.now(UTC),
-        zone=config.digest.zone,
-        sources=list(app.store.sources().values()),
-        total_mentions=len(mentions),
-    )
-    return time.perf_counter() - started
+    took = []
+    for _ in range(2):
+        started = time.perf_counter()
+        mentions = app.store.mentions()[:500]
+        build_digest(
+            mentions,
+            brand=config.brand.name,
+            day=datetime.now(UTC).date(),
+            now=datetime.now(UTC),
+            zone=config.digest.zone,
+            sources=list(app.store.sources().values()),
+            total_mentions=len(mentions),
+        )
+        took.append(time.perf_counter() - started)
+    return took[-1]
 
 
 def main() -> None:
@@ -185,7 +190,7 @@ def main() -> None:
     print(f"{'  each run, empty store':34}{' '.join(f'{t:.2f}' for t in empty_runs)}")
     print(f"{'  each run, filled store':34}{' '.join(f'{t:.2f}' for t in full_runs)}")
     print(
-        f"{'digest of 500 mentions':34}{base_digest:13.3f}s{full_digest:13.3f}s"
+        f"{'reading and rendering 500 mentions':34}{base_digest:13.3f}s{full_digest:13.3f}s"
         f"{full_digest / base_digest:8.2f}"
     )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
