@@ -41,6 +41,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -174,14 +175,25 @@ def veille_child(base: str, count: int, concurrency: int, folder: str, out: Any)
         cycles.append(cycle)
     peak = _peak_mb()
     database = Path(folder) / "veille.db"
-    out.send(
-        {
-            "cycles": cycles,
-            "peak_mb": peak,
-            "store": store_size(database),
-            "results": results(database),
-        }
-    )
+    found = {"store": store_size(database), "results": results(database)}
+    # retention as time passes: title keys after 72 hours (where the store does it), then
+    # texts after keep_text; the bytes still in use (the file keeps its free pages)
+    later = {}
+    future = datetime.now(UTC) + timedelta(days=365)
+    prune_title_keys = getattr(app.store, "prune_title_keys", None)
+    if prune_title_keys is not None:
+        prune_title_keys(before=future)
+        later["title keys forgotten (72 h)"] = used_bytes(database)
+    app.store.prune_text(before=future)
+    later["texts forgotten too (keep_text)"] = used_bytes(database)
+    out.send({"cycles": cycles, "peak_mb": peak, "later": later, **found})
+
+
+def used_bytes(database: Path) -> int:
+    """Bytes of the store's pages in use (dbstat: page sizes less their unused bytes)."""
+    with sqlite3.connect(database) as connection:
+        connection.execute("pragma wal_checkpoint(truncate)")
+        return int(connection.execute("select sum(pgsize - unused) from dbstat").fetchone()[0])
 
 
 def store_size(database: Path) -> dict[str, Any]:
@@ -215,7 +227,13 @@ def store_size(database: Path) -> dict[str, Any]:
             strict=True,
         )
     )
-    return {"bytes": database.stat().st_size, "items": items, "parts": parts, "columns": columns}
+    return {
+        "bytes": database.stat().st_size,
+        "used": used_bytes(database),
+        "items": items,
+        "parts": parts,
+        "columns": columns,
+    }
 
 
 # --- nothing lost ------------------------------------------------------------------
@@ -466,6 +484,10 @@ def report(
         for name, size in store["columns"].items()
     )
     print(f"  of which values (MB per 100,000 items): {held}")
+    per_item = 100_000 / max(1, store["items"]) / 1e6
+    print(f"  pages in use: {store['used'] * per_item:.1f} MB per 100,000 items; later:")
+    for when, used in runs[-1]["later"].items():
+        print(f"    {when}: {used * per_item:.1f} MB per 100,000 items")
     print()
     found = runs[-1]["results"]
     reference = REFERENCE / f"collect-{args.sources}x{args.items}.json"

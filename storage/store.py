@@ -378,6 +378,11 @@ _SOURCE_STATE = select(
     SourceRow.cursor,
 ).where(SourceRow.name == bindparam("source_name"))
 _SOURCE_SUCCESS = update(SourceRow).where(SourceRow.name == bindparam("source_name"))
+# items that still have a title key (">= ''": every key, through the index on title_key)
+_TITLE_KEYED = select(ItemRow.id, ItemRow.seen_at).where(ItemRow.title_key >= "")
+_FORGET_TITLE_KEYS = (
+    update(ItemRow).where(ItemRow.id.in_(bindparam("ids", expanding=True))).values(title_key=None)
+)
 
 
 def _known_keys(connection: Connection, keys: Sequence[str]) -> set[str]:
@@ -1011,6 +1016,19 @@ class MentionStore(WorkspaceStore):
                 )
             )
             return int(getattr(result, "rowcount", 0) or 0)
+
+    def prune_title_keys(self, *, before: datetime) -> int:
+        """Forget the title keys of items seen before ``before``: a story is only looked
+        for by its title within :data:`TITLE_WINDOW`, and a key and its index entry
+        weigh as much as the title. The keys kept are found through their index."""
+        with self._write() as session:
+            connection = session.connection()
+            old = [
+                item_id for item_id, seen_at in connection.execute(_TITLE_KEYED) if seen_at < before
+            ]
+            for chunk in _chunks(old):
+                connection.execute(_FORGET_TITLE_KEYS, {"ids": chunk})
+            return len(old)
 
     def prune_text(self, *, before: datetime) -> int:
         with self._write() as session:

@@ -32,7 +32,7 @@ from collectors.http import HttpClient
 from collectors.response import MAX_BACKOFF
 from matchers.base import Matcher, Span, snippet_around
 from matchers.normalize import quick_fold
-from storage.store import MentionStore, NewItem, NewMention, SourceRecord
+from storage.store import TITLE_WINDOW, MentionStore, NewItem, NewMention, SourceRecord
 from storage.workspace import on_site
 from veille.alerts import KeywordSpotter
 from veille.config import Config, SourceConfig
@@ -573,7 +573,9 @@ def rescan(
 
 def prune(config: Config, store: MentionStore, now: datetime) -> None:
     """Retention: item text after ``storage.keep_text``, items that are not mentions
-    after ``storage.keep_items``; mentions are kept forever."""
+    after ``storage.keep_items``; mentions are kept forever. Title keys are forgotten
+    once out of the window where a story is looked for by its title."""
+    store.prune_title_keys(before=now - TITLE_WINDOW)
     texts = store.prune_text(before=now - config.storage.keep_text)
     items = store.prune_items(before=now - config.storage.keep_items)
     if texts or items:

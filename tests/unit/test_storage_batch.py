@@ -9,6 +9,7 @@ import pytest
 
 import storage.store as store_module
 from storage.db import open_database
+from storage.models import ItemRow
 from storage.store import MentionStore, NewItem, NewMention
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -171,3 +172,16 @@ def test_unchanged_sources_are_recorded_as_an_empty_visit_would_be(store: Mentio
     assert not b.failing and b.last_success_at == NOW and b.last_warning is None
     assert b.first_success_at == NOW - timedelta(hours=5)
     assert records["D"].first_success_at == NOW and records["D"].consecutive_failures == 0
+
+
+def test_title_keys_are_forgotten_once_out_of_the_window(store: MentionStore) -> None:
+    _save(store, "A", [_item("a1", "vieille histoire")], now=NOW - timedelta(hours=73))
+    _save(store, "A", [_item("a2", "histoire du jour")])
+    assert store.prune_title_keys(before=NOW - store_module.TITLE_WINDOW) == 1
+    assert store.prune_title_keys(before=NOW - store_module.TITLE_WINDOW) == 0
+    with store._read() as session:
+        keys = dict(session.execute(store_module.select(ItemRow.key, ItemRow.title_key)).all())
+    assert keys == {"a1": None, "a2": "histoire du jour"}
+    # the recent one still makes another source's copy the same story
+    assert _save(store, "B", [_item("b1", "histoire du jour"), _item("b2", "vieille histoire")])
+    assert _sightings(store) == {"https://a2.test/": ("B",)}
