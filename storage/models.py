@@ -9,6 +9,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -104,9 +105,23 @@ class DigestRow(Base):
 
 
 class MentionRow(Base):
-    """An item that names the brand; ``status`` is for triage (nouveau, traité, exclu)."""
+    """An item that names the brand (or a comment on an official account); ``status`` is
+    for triage (nouveau, en cours, traité, exclu)."""
 
     __tablename__ = "mentions"
+    __table_args__ = (
+        Index("ix_mentions_status_found_at", "status", "found_at"),  # status tabs, newest first
+        Index(  # covers the dashboard's counts
+            "ix_mentions_found_at_counts",
+            "found_at",
+            "status",
+            "source_type",
+            "urgent",
+            "tone",
+            "outlet",
+            "source",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), unique=True)
@@ -122,7 +137,7 @@ class MentionRow(Base):
     snippet: Mapped[str] = mapped_column(Text, default="")
     highlight_start: Mapped[int] = mapped_column(Integer, default=0)
     highlight_end: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(20), default="nouveau", index=True)
+    status: Mapped[str] = mapped_column(String(20), default="nouveau")
     # set by `veille triage`: a rescan never puts a mention excluded by hand back
     status_by_hand: Mapped[bool | None] = mapped_column(Boolean)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
