@@ -378,10 +378,19 @@ _SOURCE_STATE = select(
     SourceRow.cursor,
 ).where(SourceRow.name == bindparam("source_name"))
 _SOURCE_SUCCESS = update(SourceRow).where(SourceRow.name == bindparam("source_name"))
-# items that still have a title key (">= ''": every key, through the index on title_key)
-_TITLE_KEYED = select(ItemRow.id, ItemRow.seen_at).where(ItemRow.title_key >= "")
+# title-key retention, read from two indexes only: the newest item seen before a time,
+# and the items that still have a key (">= ''": every key, from the index on title_key)
+_NEWEST_BEFORE = (
+    select(ItemRow.id)
+    .where(ItemRow.seen_at < bindparam("before"))
+    .order_by(ItemRow.seen_at.desc())
+    .limit(1)
+)
+_TITLE_KEYED = select(ItemRow.id).where(ItemRow.title_key >= "")
 _FORGET_TITLE_KEYS = (
-    update(ItemRow).where(ItemRow.id.in_(bindparam("ids", expanding=True))).values(title_key=None)
+    update(ItemRow)
+    .where(ItemRow.id.in_(bindparam("ids", expanding=True)), ItemRow.seen_at < bindparam("before"))
+    .values(title_key=None)
 )
 
 
@@ -1020,15 +1029,27 @@ class MentionStore(WorkspaceStore):
     def prune_title_keys(self, *, before: datetime) -> int:
         """Forget the title keys of items seen before ``before``: a story is only looked
         for by its title within :data:`TITLE_WINDOW`, and a key and its index entry
-        weigh as much as the title. The keys kept are found through their index."""
-        with self._write() as session:
+        weigh as much as the title.
+
+        Read from indexes alone: ids grow with time, so the keys to forget are among
+        those of ids up to the newest item seen before ``before`` (the update checks
+        each one's time); a store upgraded with keys everywhere is done in short
+        transactions."""
+        with self._read() as session:
             connection = session.connection()
-            old = [
-                item_id for item_id, seen_at in connection.execute(_TITLE_KEYED) if seen_at < before
-            ]
-            for chunk in _chunks(old):
-                connection.execute(_FORGET_TITLE_KEYS, {"ids": chunk})
-            return len(old)
+            newest = connection.execute(_NEWEST_BEFORE, {"before": before}).scalar()
+            if newest is None:
+                return 0
+            keyed = connection.execute(_TITLE_KEYED).scalars()
+            old = [item_id for item_id in keyed if item_id <= newest]
+        forgotten = 0
+        for start in range(0, len(old), 20 * CHUNK):
+            with self._write() as session:
+                connection = session.connection()
+                for chunk in _chunks(old[start : start + 20 * CHUNK]):
+                    done = connection.execute(_FORGET_TITLE_KEYS, {"ids": chunk, "before": before})
+                    forgotten += int(getattr(done, "rowcount", 0) or 0)
+        return forgotten
 
     def prune_text(self, *, before: datetime) -> int:
         with self._write() as session:
