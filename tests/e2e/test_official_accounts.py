@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from tests.conftest import FeedServer, Result, SmtpServer, Workspace
 
 DEMO = Path(__file__).resolve().parents[2] / "veille" / "demo_data"
 INJURIOUS = "t'es juste un crisse de cave"
+NOW_UTC = datetime.now(UTC)
 
 
 def _serve_demo_accounts(server: FeedServer) -> None:
@@ -148,3 +150,36 @@ def test_masquer_hides_through_the_platform_and_records_who_and_the_answer(
 
     wrong = veille("masquer", "999")
     assert wrong.code == 2 and "introuvable" in wrong.err
+
+
+def test_an_editor_hides_a_comment_from_the_workspace(
+    accounts: Workspace, feed_server: FeedServer, veille: Callable[..., Result]
+) -> None:
+    from tests.web.conftest import PASSWORD, TestClient, csrf_of, login
+    from veille.app import build_app, read_config
+    from veille.users import hash_password
+    from veille.web.app import create_app
+
+    assert veille("run").code == 0
+    comments = _mentions(veille, "--source-type", "account")
+    insult = next(c for c in comments if c["title"] == INJURIOUS)
+    app = build_app(read_config(accounts.config))
+    for email, role in (("editeur@cegep.example", "éditeur"), ("lecteur@cegep.example", "lecteur")):
+        app.store.add_user(email, role=role, password_hash=hash_password(PASSWORD), now=NOW_UTC)
+    page = f"/mentions/{insult['id']}"
+    with TestClient(create_app(app), base_url="http://127.0.0.1", follow_redirects=False) as reader:
+        assert login(reader, "lecteur@cegep.example", PASSWORD).status_code == 303
+        assert 'id="form-masquer"' not in reader.get(page).text
+        forged = reader.post(f"{page}/masquer", data={"csrf_token": csrf_of(reader, page)})
+        assert forged.status_code == 403
+    with TestClient(create_app(app), base_url="http://127.0.0.1", follow_redirects=False) as editor:
+        assert login(editor, "editeur@cegep.example", PASSWORD).status_code == 303
+        assert 'id="form-masquer"' in editor.get(page).text
+        done = editor.post(f"{page}/masquer", data={"csrf_token": csrf_of(editor, page)})
+        assert done.status_code == 303
+        assert "Commentaire masqué sur facebook" in editor.get(page).text
+    (hide,) = [h for h in feed_server.hits if h.method == "POST"]
+    assert hide.path.startswith("/facebook/v24.0/2001_5103")
+    with accounts.connect() as db:
+        rows = db.exec_driver_sql("select requested_by, done from moderations").fetchall()
+    assert [(r[0], bool(r[1])) for r in rows] == [("editeur@cegep.example", True)]

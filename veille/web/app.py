@@ -11,6 +11,7 @@ Routes (every page in French; ``{id}`` a mention's number):
 ``POST /mentions/{id}/modifier``           status, assignee, tone, tags
 ``POST /mentions/{id}/notes``              add a note
 ``POST /mentions/{id}/ignorer-site``       « Ignorer ce site »
+``POST /mentions/{id}/masquer``            « Masquer ce commentaire » (official accounts)
 ``GET /tableau-de-bord``                   the dashboard
 ``GET /exclusions``, ``POST …/retirer``    sites ignored by hand
 ``GET /utilisateurs``                      the users (admin)
@@ -89,6 +90,12 @@ def create_app(
             site.action()(pages.ignore_site),
             methods=["POST"],
             name="ignore_site",
+        ),
+        Route(
+            "/mentions/{mention_id:int}/masquer",
+            site.action()(pages.hide),
+            methods=["POST"],
+            name="hide",
         ),
         Route("/tableau-de-bord", site.page()(pages.dashboard), name="dashboard"),
         Route("/exclusions", site.page()(pages.exclusions), name="exclusions"),

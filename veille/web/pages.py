@@ -13,6 +13,8 @@ from starlette.responses import RedirectResponse, Response
 from collectors import REGISTRY
 from storage.workspace import UNCHANGED, MentionFilter, Unchanged, site_of
 from veille.alerts import propos_label
+from veille.errors import UsageError
+from veille.moderation import hidable_source, hide_mention
 from veille.pipeline import matched_text
 from veille.sanitize import safe_link
 from veille.statuses import STATUS_EXCLUDED, STATUSES, TONES
@@ -219,6 +221,7 @@ class Pages:
             propos=propos_label(mention.propos) if mention.propos else None,
             back=safe_next(request.query_params.get("retour")),
             link=safe_link(mention.url),
+            hidable=hidable_source(site.config, site.store, mention_id) is not None,
         )
 
     def _missing(self, request: Request, viewer: Viewer, mention_id: int) -> Response:
@@ -297,6 +300,25 @@ class Pages:
             f"Le site {domain} est ignoré : ses nouveaux éléments ne seront plus des mentions.",
         )
         return RedirectResponse(f"/mentions/{mention_id}", status_code=303)
+
+    def hide(self, request: Request, viewer: Viewer, form: FormData) -> Response:
+        """« Masquer ce commentaire »: through the platform's API, recorded (who, when,
+        the platform's answer); the same rule as ``veille masquer``."""
+        site = self.site
+        mention_id = request.path_params["mention_id"]
+        here = f"/mentions/{mention_id}"
+        try:
+            outcome = hide_mention(
+                site.config, site.store, mention_id, actor=viewer.actor, now=site.clock()
+            )
+        except UsageError as exc:
+            site.flash(request, f"Rien n'a été demandé à la plateforme : {exc}.", "erreur")
+            return RedirectResponse(here, status_code=303)
+        if outcome.done:
+            site.flash(request, f"Commentaire masqué sur {outcome.platform} : {outcome.answer}")
+        else:
+            site.flash(request, f"Commentaire non masqué : {outcome.answer}", "erreur")
+        return RedirectResponse(here, status_code=303)
 
     # --- exclusions and users ----------------------------------------------------------------
 
