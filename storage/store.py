@@ -378,6 +378,7 @@ _SOURCE_STATE = select(
     SourceRow.cursor,
 ).where(SourceRow.name == bindparam("source_name"))
 _SOURCE_SUCCESS = update(SourceRow).where(SourceRow.name == bindparam("source_name"))
+MAX_TITLE_KEYS_PRUNED = 50_000  # per cycle (a store upgraded has them on every item)
 # title-key retention, read from two indexes only: the newest item seen before a time,
 # and the items that still have a key (">= ''": every key, from the index on title_key)
 _NEWEST_BEFORE = (
@@ -1033,15 +1034,15 @@ class MentionStore(WorkspaceStore):
 
         Read from indexes alone: ids grow with time, so the keys to forget are among
         those of ids up to the newest item seen before ``before`` (the update checks
-        each one's time); a store upgraded with keys everywhere is done in short
-        transactions."""
+        each one's time). A store upgraded with keys everywhere is done a little at
+        each cycle (:data:`MAX_TITLE_KEYS_PRUNED`), oldest first, in short transactions."""
         with self._read() as session:
             connection = session.connection()
             newest = connection.execute(_NEWEST_BEFORE, {"before": before}).scalar()
             if newest is None:
                 return 0
             keyed = connection.execute(_TITLE_KEYED).scalars()
-            old = [item_id for item_id in keyed if item_id <= newest]
+            old = sorted(item_id for item_id in keyed if item_id <= newest)[:MAX_TITLE_KEYS_PRUNED]
         forgotten = 0
         for start in range(0, len(old), 20 * CHUNK):
             with self._write() as session:

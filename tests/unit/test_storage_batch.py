@@ -185,3 +185,13 @@ def test_title_keys_are_forgotten_once_out_of_the_window(store: MentionStore) ->
     # the recent one still makes another source's copy the same story
     assert _save(store, "B", [_item("b1", "histoire du jour"), _item("b2", "vieille histoire")])
     assert _sightings(store) == {"https://a2.test/": ("B",)}
+
+
+def test_an_upgraded_store_forgets_its_old_title_keys_a_little_at_each_cycle(
+    store: MentionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "MAX_TITLE_KEYS_PRUNED", 2)
+    old = [_item(f"a{n}", f"histoire numero {n:03d}") for n in range(5)]
+    _save(store, "A", old, now=NOW - timedelta(days=30))
+    before = NOW - store_module.TITLE_WINDOW
+    assert [store.prune_title_keys(before=before) for _ in range(4)] == [2, 2, 1, 0]
