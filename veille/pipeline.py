@@ -150,10 +150,12 @@ async def _collect_all(
     client: HttpClient,
     jobs: Sequence[tuple[Collector, SourceState]],
     handle: Callable[[int, Collection | SourceError], SourceOutcome],
+    quick: Callable[[int, Collection | SourceError], SourceOutcome | None] | None = None,
 ) -> list[SourceOutcome]:
     """Collect every job concurrently; results are handled (matched, stored) in one worker
     thread while the other sources are still being fetched, in the order of config.yaml,
-    so that the first source listed is the one a shared story is credited to."""
+    so that the first source listed is the one a shared story is credited to. A result
+    ``quick`` answers for (a visit that found nothing new) stays on the event loop."""
     loop = asyncio.get_running_loop()
     handled = [asyncio.Event() for _ in jobs]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="veille-store") as worker:
@@ -163,6 +165,9 @@ async def _collect_all(
             if index:
                 await handled[index - 1].wait()
             try:
+                done = quick(index, result) if quick is not None else None
+                if done is not None:
+                    return done
                 return await loop.run_in_executor(worker, handle, index, result)
             finally:
                 handled[index].set()
@@ -459,23 +464,32 @@ def collect_and_store(
         )
         jobs.append((collectors[source.name], state))
 
-    unchanged: list[str] = []  # visits that found nothing new: marked together
+    unchanged: list[str] = []  # visits that found nothing new: recorded together
+
+    def record_unchanged() -> None:
+        if unchanged:
+            store.record_unchanged(unchanged, now)
+            unchanged.clear()
+
+    def quick(index: int, result: Collection | SourceError) -> SourceOutcome | None:
+        """The outcome of a visit that found nothing new (no store work now), else None."""
+        if isinstance(result, SourceError) or not nothing_new(result, jobs[index][1]):
+            return None
+        name = due[index].name
+        unchanged.append(name)
+        log.info("%s : inchangé depuis la dernière visite (304)", name)
+        return SourceOutcome(name, ok=True, not_modified=True, usage=result.usage)
 
     def handle(index: int, result: Collection | SourceError) -> SourceOutcome:
         source = due[index]
+        if len(unchanged) >= UNCHANGED_BATCH:
+            record_unchanged()
         if isinstance(result, SourceError):
             wait = min(result.retry_after or 0.0, MAX_WAIT.total_seconds())
             retry_at = now + timedelta(seconds=wait) if wait > 0 else None
             store.record_failure(source.name, str(result), now, retry_at=retry_at)
             log.warning("%s : échec — %s", source.name, result)
             return SourceOutcome(source.name, ok=False, error=str(result))
-        if nothing_new(result, jobs[index][1]):
-            unchanged.append(source.name)
-            if len(unchanged) >= UNCHANGED_BATCH:
-                store.record_unchanged(unchanged, now)
-                unchanged.clear()
-            log.info("%s : inchangé depuis la dernière visite (304)", source.name)
-            return SourceOutcome(source.name, ok=True, not_modified=True, usage=result.usage)
         try:
             outcome = store_collection(
                 source=source, collection=result, store=store, item_matcher=item_matcher, now=now
@@ -500,19 +514,19 @@ def collect_and_store(
             )
         return outcome
 
-    outcomes = asyncio.run(_collect_all(client, jobs, handle))
-    if unchanged:
-        store.record_unchanged(unchanged, now)
+    outcomes = asyncio.run(_collect_all(client, jobs, handle, quick))
+    record_unchanged()
     return tuple(outcomes), waiting
 
 
-UNCHANGED_BATCH = 200  # unchanged sources marked in one transaction
+UNCHANGED_BATCH = 200  # visits without news recorded when the next news is stored
 
 
 def nothing_new(collection: Collection, sent: SourceState) -> bool:
     """Whether a visit found nothing to store: not modified (304), no item, no
     rejection or warning, the validators and cursor it was sent with. Such visits are
-    recorded together (:meth:`MentionStore.record_unchanged`), not one transaction each."""
+    recorded together (:meth:`MentionStore.record_unchanged`), not one transaction each,
+    and need no trip to the store's thread."""
     return (
         collection.not_modified
         and not collection.items
