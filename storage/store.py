@@ -381,11 +381,13 @@ _SOURCE_SUCCESS = update(SourceRow).where(SourceRow.name == bindparam("source_na
 MAX_TITLE_KEYS_PRUNED = 50_000  # per cycle (a store upgraded has them on every item)
 # title-key retention, read from two indexes only: the newest item seen before a time,
 # and the items that still have a key (">= ''": every key, from the index on title_key)
-_NEWEST_BEFORE = (
-    select(ItemRow.id)
+# (the greatest id among the items seen at that newest time: several share it when a
+# batch is stored at once, and a database returns ties in any order)
+_NEWEST_BEFORE = select(func.max(ItemRow.id)).where(
+    ItemRow.seen_at
+    == select(func.max(ItemRow.seen_at))
     .where(ItemRow.seen_at < bindparam("before"))
-    .order_by(ItemRow.seen_at.desc())
-    .limit(1)
+    .scalar_subquery()
 )
 _TITLE_KEYED = select(ItemRow.id).where(ItemRow.title_key >= "")
 _FORGET_TITLE_KEYS = (
