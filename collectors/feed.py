@@ -30,6 +30,7 @@ import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from urllib.parse import urljoin
 
 from pydantic import field_validator
 
@@ -66,9 +67,9 @@ class FeedSource(SourceConfig):
 def read_feed(content: bytes, *, content_type: str = "", url: str = "") -> Any:
     """The feed as feedparser reads it; SourceError when it is not a feed.
     ``url``, where the feed was found, makes its relative links absolute."""
+    # Where the feed was found is not given to feedparser: it would join it with itself
+    # at every element (an eighth of its time); relative links are joined below instead.
     headers = {"content-type": content_type} if content_type else {}
-    if url:
-        headers["content-location"] = url
     import feedparser  # here, not at the top: validating config.yaml does not need it
 
     # veille keeps only the text of titles and summaries (collectors.text drops every
@@ -88,7 +89,20 @@ def read_feed(content: bytes, *, content_type: str = "", url: str = "") -> Any:
         ):
             raise SourceError("page HTML reçue au lieu d'un flux RSS/Atom")
         raise SourceError("contenu illisible : ce n'est pas un flux RSS/Atom")
+    if url:
+        for entry in parsed.entries:
+            _absolute_links(entry, url)
     return parsed
+
+
+def _absolute_links(entry: Any, base: str) -> None:
+    """An entry's link, and its id when that is its permalink, read against ``base``
+    (after the ``xml:base`` feedparser has applied), as feedparser would have."""
+    fields = ("link", "id") if entry.get("guidislink") else ("link",)
+    for field in fields:
+        value = dict.get(entry, field)
+        if isinstance(value, str) and value and "://" not in value[:12]:
+            entry[field] = urljoin(base, value)
 
 
 def _text(value: object) -> str:

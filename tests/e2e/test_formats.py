@@ -153,6 +153,42 @@ def test_feed_links_are_made_absolute_and_entries_without_any_are_counted(
     assert collection.warning is None and len(collection.rejected) == 2
 
 
+def test_relative_permalinks_and_xml_base_are_read_against_the_feed(
+    feed_server: FeedServer,
+) -> None:
+    feed_server.add(
+        "/blog/rss.xml",
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>J</title>'
+        "<item><title>Permalien relatif</title><guid>billet-1</guid></item>"
+        '<item><title>Guid opaque</title><guid isPermaLink="false">id-7</guid>'
+        "<link>../billet-2</link></item></channel></rss>",
+    )
+    feed_server.add(
+        "/atom.xml",
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" xml:base="/nouvelles/">'
+        "<title>A</title><entry><title>Relative</title><id>urn:a:1</id>"
+        '<link href="texte-1"/></entry>'
+        '<entry xml:base="https://ailleurs.test/x/"><title>Absolue</title><id>urn:a:2</id>'
+        '<link href="texte-2"/></entry></feed>',
+    )
+
+    rss = _collect(
+        FeedCollector(FeedSource(name="R", type="feed", url=feed_server.url("/blog/rss.xml")))
+    )
+    atom = _collect(
+        FeedCollector(FeedSource(name="A", type="feed", url=feed_server.url("/atom.xml")))
+    )
+
+    assert [(i.url, i.guid) for i in rss.items] == [
+        (feed_server.url("/blog/billet-1"), feed_server.url("/blog/billet-1")),
+        (feed_server.url("/billet-2"), "id-7"),
+    ]
+    assert [i.url for i in atom.items] == [
+        feed_server.url("/nouvelles/texte-1"),
+        "https://ailleurs.test/x/texte-2",
+    ]
+
+
 # --- bing_news ----------------------------------------------------------------------------
 
 
