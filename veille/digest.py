@@ -263,6 +263,20 @@ def is_stale(source: SourceConfig, record: SourceRecord | None, now: datetime) -
     return last is not None and now - last > source.stale_after
 
 
+def source_state(source: SourceConfig, record: SourceRecord | None, now: datetime) -> str:
+    """What ``veille sources`` and the workspace call a source's state: désactivée,
+    jamais visitée, muette ?, EN PANNE, ok (avertissement) or ok."""
+    if not source.enabled:
+        return "désactivée"
+    if record is None or record.last_attempt_at is None:
+        return "jamais visitée"
+    if is_stale(source, record, now):
+        return "muette ?"
+    if record.consecutive_failures:
+        return "EN PANNE"
+    return "ok (avertissement)" if record.last_warning else "ok"
+
+
 def _account_tallies(comments: Sequence[MentionRecord]) -> tuple[AccountTally, ...]:
     counts: dict[str, list[int]] = {}
     for comment in comments:

@@ -19,7 +19,7 @@ from veille.commands.console import (
     utc_now,
 )
 from veille.config import Config, SourceConfig
-from veille.digest import is_stale
+from veille.digest import is_stale, source_state
 from veille.errors import EXIT_OK
 from veille.exports import iso
 from veille.pipeline import next_visit
@@ -41,21 +41,11 @@ def cmd_sources(args: argparse.Namespace) -> int:
     for source in config.sources:
         record = records.get(source.name)
         failures = record.consecutive_failures if record else 0
-        if not source.enabled:
-            state = "désactivée"
-        elif record is None or record.last_attempt_at is None:
-            state = "jamais visitée"
-        elif is_stale(source, record, now):
-            state = "muette ?"
-        else:
-            state = (
-                "EN PANNE" if failures else ("ok (avertissement)" if record.last_warning else "ok")
-            )
         table.append(
             [
                 clip(source.name, 30),
                 source.type,
-                state,
+                source_state(source, record, now),
                 local_time(record.last_success_at if record else None, config),
                 _next_visit_text(source, record, now, config),
                 str(failures),

@@ -11,7 +11,7 @@ from datetime import datetime
 from matchers.base import Span
 from storage.store import MentionRecord, SourceRecord
 from veille.config import SourceConfig
-from veille.digest import is_stale
+from veille.digest import source_state
 from veille.pipeline import next_visit
 
 TEXT_LIMIT = 50_000  # characters of a stored text shown on a mention's page
@@ -65,6 +65,14 @@ class SourceHealth:
     mentions: int
 
 
+_STATE_CSS = {
+    "désactivée": "etat-inactive",
+    "jamais visitée": "etat-inactive",
+    "muette ?": "etat-muette",
+    "EN PANNE": "etat-panne",
+}
+
+
 def source_health(
     sources: Sequence[SourceConfig], records: dict[str, SourceRecord], now: datetime
 ) -> list[SourceHealth]:
@@ -72,17 +80,8 @@ def source_health(
     for source in sources:
         record = records.get(source.name)
         failures = record.consecutive_failures if record else 0
-        if not source.enabled:
-            state, css = "désactivée", "etat-inactive"
-        elif record is None or record.last_attempt_at is None:
-            state, css = "jamais visitée", "etat-inactive"
-        elif is_stale(source, record, now):
-            state, css = "muette ?", "etat-muette"
-        elif failures:
-            state, css = "EN PANNE", "etat-panne"
-        else:
-            state = "ok (avertissement)" if record.last_warning else "ok"
-            css = "etat-ok"
+        state = source_state(source, record, now)
+        css = _STATE_CSS.get(state, "etat-ok")
         due = next_visit(source, record) if source.enabled else None
         rows.append(
             SourceHealth(
