@@ -42,7 +42,7 @@ from matchers.normalize import (
     word_end,
     word_start,
 )
-from matchers.tokens import Tokens
+from matchers.tokens import CUT_WORD, CUT_WORD_BYTES, Tokens, find_across_cuts
 
 _CUT_BYTES = re.compile(rb"-[ \t]*\n")  # a word cut by a hyphen at a line end
 _WORD_BYTES = re.compile(rb"[a-z0-9]+")
@@ -109,9 +109,11 @@ class Prefilter:
         if not known:  # a character with no byte of its own (ā, ＣＥＧＥＰ, emoji…)
             loose = loose_fold(text)
             if not any(anchor in loose for anchor in self._anchor_bytes):
-                return None
+                return self.look_whole(text) if self._anchor_across_cut(loose) else None
         elif SPLIT in aligned:  # a soft hyphen, œ, æ, ß…
             loose = loose_fold(text)
+        if self._anchor_across_cut(aligned if loose is None else loose):
+            return self.look_whole(text)  # "cé-⏎gep de drum-⏎mondville": rare, read whole
         hits: list[AnchorHits] = []
         for number, anchor in enumerate(self._anchor_bytes):
             # find_all inlined: this loop runs on every text (a call costs 4 %)
@@ -142,14 +144,26 @@ class Prefilter:
             return Tokens(text, Folded(aligned.decode("latin-1"), None).pick(windows), ruled_out)
         return Tokens(text, fold_windows(text, windows), ruled_out)
 
+    def _anchor_across_cut(self, folded: bytes) -> bool:
+        """Is an anchor written across a word cut at a line end in this byte fold?"""
+        if _CUT_BYTES.search(folded) is None:
+            return False
+        joined = CUT_WORD_BYTES.sub(b"", folded)
+        return any(joined.count(anchor) > folded.count(anchor) for anchor in self._anchor_bytes)
+
     def look_whole(self, text: str) -> Tokens | None:
         """Like :meth:`look`, but found in the exact fold of the whole text:
         windows around every anchor, none ruled out. Slower than :meth:`look`,
         and what it must give."""
         folded = fold(text)
+        cut = CUT_WORD.search(folded.text) is not None
         spans = []
         for anchor in self._anchors:
             before, after = anchor.reach
+            if cut:  # words cut at a line end: an anchor may be written across a cut
+                for start, end in find_across_cuts(folded.text, anchor.text):
+                    spans.append((start - before, end + after))
+                continue
             for position in find_all(folded.text, anchor.text):
                 spans.append((position - before, position + len(anchor.text) + after))
         windows = merge_windows(spans, folded.text)

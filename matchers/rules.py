@@ -26,7 +26,7 @@ from typing import NamedTuple
 from matchers.anchors import Anchor, RuleFlag, find_all
 from matchers.base import Rule
 from matchers.forms import CONNECTORS, LIST_WORDS, BrandForms, Phrase, SpelledWord, WordRole
-from matchers.tokens import LIST_SEPARATOR, Tokens
+from matchers.tokens import LIST_SEPARATOR, Tokens, find_across_cuts
 
 _LIST_WINDOW = 14  # tokens a list of names may run over
 # Bound once: naming an enum member costs a lookup, and an operation on an
@@ -101,7 +101,12 @@ class TokenRules:
         for anchor in self._anchors:
             previous = -1
             ruled_out = doc.ruled_out.get(anchor.text)
-            for position in find_all(text, anchor.text):
+            found = (
+                [start for start, _ in find_across_cuts(text, anchor.text)]
+                if doc.cut
+                else find_all(text, anchor.text)
+            )
+            for position in found:
                 if ruled_out and doc.folded.source(position) in ruled_out:
                     continue  # the quick look ruled out every rule it opens there
                 index = bisect.bisect_right(starts, position) - 1
@@ -252,6 +257,12 @@ class TokenRules:
             if doc.words[nxt] in self._kind_forms:
                 hit = TokenRun(place.first, nxt, place.edits)
                 return _found(doc, hit, self._forms.name, Rule.ENGLISH_ORDER, 95)
+            if doc.cut:  # the kind word cut at a line end ("Drummondville CÉ-⏎GEP")
+                for form in (self._kind, self._kind + "s"):
+                    kind = doc.word_at(nxt, form, 0)
+                    if kind is not None:
+                        hit = TokenRun(place.first, kind.last, place.edits)
+                        return _found(doc, hit, self._forms.name, Rule.ENGLISH_ORDER, 95)
         return None
 
     def _list_reaches(self, doc: Tokens, index: int, step: int) -> TokenRun | None:

@@ -8,6 +8,7 @@ apostrophe, a hyphen) let a form run on from one token to the next.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping
 from itertools import accumulate
@@ -24,6 +25,38 @@ LIST_SEPARATOR = re.compile(r"[ \t\n'\-,]{1,12}")  # between two names of a list
 # \n; written so that no run of spaces can be split two ways (a long run would
 # make a failing fullmatch try every split)
 CUT_WORD = re.compile(r"-[ \t]*\n(?:[ \t]*\n)?[ \t]*")
+
+
+CUT_WORD_BYTES = re.compile(CUT_WORD.pattern.encode())  # the same, in a byte fold
+
+
+def find_across_cuts(text: str, part: str) -> list[tuple[int, int]]:
+    """Where ``part`` stands in ``text`` once every word cut by a hyphen at a line end
+    is joined again ("ce-⏎gep de drum-⏎mondville" holds "cegep" at 0–6 and
+    "drummondville" at 11–26): its spans in ``text``, left to right, not overlapping."""
+    joined: list[str] = []
+    segments: list[tuple[int, int]] = []  # where each piece starts: joined, in text
+    size = last = 0
+    for cut in CUT_WORD.finditer(text):
+        segments.append((size, last))
+        joined.append(text[last : cut.start()])
+        size += cut.start() - last
+        last = cut.end()
+    segments.append((size, last))
+    joined.append(text[last:])
+    whole = "".join(joined)
+    firsts = [first for first, _ in segments]
+
+    def in_text(position: int) -> int:  # a character of ``whole`` in ``text``
+        first, start = segments[bisect.bisect_right(firsts, position) - 1]
+        return start + position - first
+
+    found = []
+    position = whole.find(part)
+    while position != -1:
+        found.append((in_text(position), in_text(position + len(part) - 1) + 1))
+        position = whole.find(part, position + len(part))
+    return found
 
 
 class WordHit(NamedTuple):
@@ -67,10 +100,13 @@ class Tokens:
         return any(size in self._lengths for size in range(low, high + 1))
 
     def has(self, word: str) -> bool:
-        """Is ``word`` anywhere in the folded text? (cached)"""
+        """Is ``word`` anywhere in the folded text, words cut at a line end joined
+        again? (cached)"""
         known = self._has.get(word)
         if known is None:
-            known = self._has[word] = word in self.folded.text
+            text = self.folded.text
+            known = word in text or (self.cut and word in CUT_WORD.sub("", text))
+            self._has[word] = known
         return known
 
     def capitalised(self, index: int) -> bool:

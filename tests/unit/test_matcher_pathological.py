@@ -28,8 +28,8 @@ EXPECTED = {
     "drumm-run": (0, None, None, None),
     "cegep-words": (0, None, None, "n'est pas suivi du lieu du nom"),
     "drummondville-words": (0, None, None, "« Drummondville » ressemble au lieu du nom"),
-    # a kind word cut at a line end needs the place written whole somewhere
-    "cut-name": (0, None, None, "« Drum- mondville » ressemble au lieu du nom"),
+    # both words cut at a line end, fifty times
+    "cut-name": (50, "nom", None, None),
     "hidden-letters": (50, "nom", None, None),
     "invisible-run": (1, "nom", "", None),  # "": the whole text
     "kind-then-place": (1, "nom", "cégep de Drummondville", None),
