@@ -393,6 +393,32 @@ def test_security_headers_are_on_every_answer(desk: Desk) -> None:
     assert answers[3].status_code == 404 and "Cette page n&#39;existe pas." in answers[3].text
 
 
+def test_a_bug_answers_500_in_french_with_the_headers_and_no_detail(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from starlette.testclient import TestClient
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("détail interne à ne pas montrer")
+
+    page = desk.signed_in(EDITOR)
+    bearer = {"Authorization": f"Bearer {desk.tokens['lecteur']}"}
+    monkeypatch.setattr(desk.store, "inbox", broken)
+    with TestClient(desk.server(), raise_server_exceptions=False) as client:
+        client.cookies = page.cookies
+        answers = [client.get("/"), client.get("/api/mentions", headers=bearer)]
+
+    for answer in answers:
+        assert answer.status_code == 500
+        assert answer.headers["content-security-policy"] == CSP
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["cache-control"] == "no-store"
+        assert "détail interne" not in answer.text and "Traceback" not in answer.text
+    assert "Erreur interne" in answers[0].text and "journal de veille" in answers[0].text
+    assert answers[1].json()["erreur"].startswith("erreur interne")
+    assert "erreur interne du poste de veille (GET /)" in caplog.text
+
+
 def test_no_inline_script_or_style_in_the_pages(desk: Desk) -> None:
     store_mentions(desk.store, [mention("a")])
     client = desk.signed_in(ADMIN)

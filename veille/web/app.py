@@ -33,7 +33,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -42,12 +42,20 @@ from veille.config import WebConfig
 from veille.errors import StorageError
 from veille.web.api import Api
 from veille.web.pages import Pages
-from veille.web.security import BodyLimit, SecurityHeaders, session_secret
+from veille.web.security import HEADERS, HSTS, BodyLimit, SecurityHeaders, session_secret
 from veille.web.site import HERE, SESSION_IDLE, Site
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "veille_session"
+SERVER_ERROR = "erreur interne : l'administrateur trouvera le détail dans le journal de veille"
+# no template: the error may come from rendering one
+SERVER_ERROR_PAGE = (
+    '<!doctype html><html lang="fr"><meta charset="utf-8"><title>Erreur interne</title>'
+    "<h1>Erreur interne</h1><p>Désolé, une erreur interne est survenue ; "
+    "l'administrateur en trouvera le détail dans le journal de veille.</p>"
+    '<p><a href="/">Retour à la boîte de réception</a></p></html>'
+)
 
 
 def utc_now() -> datetime:
@@ -154,6 +162,23 @@ def create_app(
         )
 
     https = (web.base_url or "").startswith("https://")
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        """A bug: a short French answer, with the security headers (Starlette answers a
+        bug outside every middleware), and nothing of the error shown."""
+        log.error(
+            "erreur interne du poste de veille (%s %s)",
+            request.method,
+            request.url.path,
+            exc_info=exc,
+        )
+        headers = {**HEADERS, "Cache-Control": "no-store"}
+        if https:
+            headers["Strict-Transport-Security"] = HSTS
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"erreur": SERVER_ERROR}, status_code=500, headers=headers)
+        return HTMLResponse(SERVER_ERROR_PAGE, status_code=500, headers=headers)
+
     return Starlette(
         routes=routes,
         middleware=[
@@ -168,7 +193,11 @@ def create_app(
                 https_only=https,
             ),
         ],
-        exception_handlers={HTTPException: http_error, StorageError: storage_error},
+        exception_handlers={
+            HTTPException: http_error,
+            StorageError: storage_error,
+            Exception: server_error,
+        },
     )
 
 

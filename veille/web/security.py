@@ -46,6 +46,7 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+HSTS = "max-age=31536000"  # on https: browsers told to stay there for a year
 CSRF_KEY = "csrf"
 CSRF_FIELD = "csrf_token"
 
@@ -72,7 +73,7 @@ class SecurityHeaders:
                 if not static:
                     headers["Cache-Control"] = "no-store"
                 if self.https:
-                    headers["Strict-Transport-Security"] = "max-age=31536000"
+                    headers["Strict-Transport-Security"] = HSTS
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
