@@ -38,15 +38,6 @@ from veille.web.charts import daily_chart
 from veille.web.security import CSP, LoginThrottle, safe_next
 from veille.web.server import build_server
 
-pending_exclusions = pytest.mark.skipif(
-    not hasattr(__import__("storage.store").store.MentionStore, "excluded_sites"),
-    reason="en attente : MentionStore.exclude_site / excluded_sites (lead)",
-)
-pending_dashboard = pytest.mark.skipif(
-    not hasattr(__import__("storage.store").store.MentionStore, "daily_counts"),
-    reason="en attente : MentionStore.daily_counts / tone_counts / top_outlets (lead)",
-)
-
 
 def rows(html: str) -> list[int]:
     """The mention numbers of the inbox's rows, in order."""
@@ -249,10 +240,8 @@ def test_every_post_form_carries_the_csrf_token(desk: Desk) -> None:
     desk.store.change([1], actor="x", now=NOW, add_tags=["presse"])
     client = desk.signed_in(ADMIN)
     token = csrf_of(client, "/")
-    pages = ["/", "/mentions/1", "/mentions/1?statut=traité", "/utilisateurs"]
-    if hasattr(desk.store, "excluded_sites"):
-        desk.store.exclude_site("exemple.com", actor="x", reason="", now=NOW)
-        pages.append("/exclusions")
+    desk.store.exclude_site("exemple.com", actor="x", reason="", now=NOW)
+    pages = ["/", "/mentions/1", "/mentions/1?statut=traité", "/utilisateurs", "/exclusions"]
     found = 0
     for path in pages:
         forms = Forms.of(client.get(path).text)
@@ -334,10 +323,7 @@ def test_a_get_never_changes_anything(desk: Desk, workspace: Workspace) -> None:
         "/utilisateurs",
         "/deconnexion",
     ]
-    if hasattr(desk.store, "daily_counts"):
-        paths.append("/tableau-de-bord")
-    if hasattr(desk.store, "excluded_sites"):
-        paths.append("/exclusions")
+    paths += ["/tableau-de-bord", "/exclusions"]
     for path in paths:
         assert client.get(path).status_code in (200, 405), path
     assert snapshot(workspace) == before
@@ -599,7 +585,6 @@ def test_tone_status_assignee_and_tags_of_one_mention(desk: Desk) -> None:
     assert len(desk.store.detail(1).history) == 8  # type: ignore[union-attr]
 
 
-@pending_exclusions
 def test_ignore_a_site_then_list_and_remove_it(desk: Desk) -> None:
     store_mentions(desk.store, [mention("a", url="https://www.bruit.example/x")])
     client = desk.signed_in(EDITOR)
@@ -619,7 +604,6 @@ def test_ignore_a_site_then_list_and_remove_it(desk: Desk) -> None:
     assert "n&#39;est plus ignoré" in client.get("/exclusions").text
 
 
-@pending_dashboard
 def test_the_dashboard(desk: Desk) -> None:
     store_mentions(desk.store, [mention("a", urgent=True), mention("b")])
     store_mentions(desk.store, [mention("c")], at=NOW - timedelta(days=3))
