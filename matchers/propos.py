@@ -48,7 +48,12 @@ are whole words: "cave" is not in "concave" or "Cavendish", "con" not in
   casser la gueule", "je lui souhaite de se faire frapper", "qu'est-ce qu'on
   attend pour les pendre"), intimidation ("on sait où vous habitez", "tu vas y
   goûter", "je vous aurai avertis", "compte tes jours"), weapons, bombs, fire
-  ("j'ai mon gun dans le char", "une bombe dans l'aile C", 🔪 aimed at someone).
+  ("j'ai mon gun dans le char", "une bombe dans l'aile C", 🔪 aimed at someone);
+  in any tense or mood: a harm verb aimed at a pronoun ("j'te démolis"), a
+  consequence announced ("tu vas te réveiller à l'hôpital"), victims announced
+  ("il va y avoir des morts si…"), a punishment deserved ("mériteraient une
+  bonne volée"), someone's property destroyed ("brûler votre bâtisse"), someone
+  hunted ("avant que je te trouve", "dors les yeux ouverts").
   Not "cette chanson me tue", "il va tuer son examen", sport talk ("on va les
   écraser samedi"), nor a threat said laughing ("je vais te tuer au Mario Kart
   😂").
@@ -56,14 +61,18 @@ are whole words: "cave" is not in "concave" or "Cavendish", "con" not in
   sales / gang de" before a group defined by origin, religion, sex, gender,
   orientation or disability, or such a group named near a hostile
   generalisation ("sont tous des…", "retournez chez vous", "juste bons
-  pour…", "maladie mentale", an insult), unless the comment condemns hate ("les
-  commentaires haineux sont signalés") or welcomes ("bienvenue").
+  pour…", "maladie mentale", "devraient rester à la maison", "sont trop
+  émotives pour…", "on n'en veut pas", an insult), unless the comment
+  condemns hate ("les commentaires haineux sont signalés") or welcomes
+  ("bienvenue").
 - **Diffamation**: an accusation of a crime or misconduct stated as a fact —
   a verb ("vole", "a falsifié", "harcèle ses étudiantes", "boit pendant ses
-  cours"), a noun of a person ("est un voleur", "est raciste") or of the
-  misconduct ("c'est de l'extorsion") — in a sentence that names an
-  identifiable person ("M. Tremblay", "Julie Roy", "la coordonnatrice", "le
-  prof de musique") or the college ("le cégep", "la direction"); not a real
+  cours", "se sert dans la caisse", "prend des pots-de-vin", "demande des
+  faveurs en échange de notes", "conduisait en état d'ébriété"), a noun of a
+  person ("est un voleur", "est raciste") or of the misconduct ("c'est de
+  l'extorsion") — in a sentence that names an identifiable person ("M.
+  Tremblay", "Julie Roy", "la coordonnatrice", "le prof de musique") or the
+  college ("le cégep", "la direction"); not a real
   question ("est-ce vrai que…?"), not denied ("n'a jamais volé"), not a topic
   ("une politique contre le harcèlement"), not a rumour being fought ("fausse
   nouvelle"), not with the writer as subject ("je me suis fait voler").
@@ -303,6 +312,7 @@ _SECOND = frozenset("t tu vous you u ya".split())  # noqa: SIM905
 _VOCATIVE = frozenset("mon ma mes you your".split())  # noqa: SIM905
 _PLACE_PREPOSITIONS = frozenset("dans a de du sous au aux en sur vers par".split())  # noqa: SIM905
 _DEFINITE = frozenset("le la les l".split())  # noqa: SIM905
+_DU = frozenset("du des au aux".split())  # noqa: SIM905
 _LAUGH_EMOJI = "😂🤣😆"
 _LAUGH_WORDS = frozenset("lol mdr ptdr haha hahaha hihi lmao".split())  # noqa: SIM905
 _FOND_EMOJI = "😂🤣😍❤💕😆😄🥰"
@@ -361,6 +371,11 @@ _IDENTIFYING = frozenset(
 )
 _NOT_AGE = frozenset("plus moins pres environ ici depuis bout pendant delai".split())  # noqa: SIM905
 _OWN = frozenset("mon ma mes notre nos my our".split())  # noqa: SIM905
+# group words that are also languages and school subjects: people only after these
+_LANGUAGES = frozenset("francais anglais".split())  # noqa: SIM905
+_PEOPLE_BEFORE = frozenset(
+    "les des ces aux nos vos leurs maudits maudites sales gang bande tous".split()  # noqa: SIM905
+)
 _THIRD_POSSESSIVES = frozenset("son sa ses leur leurs his her their".split())  # noqa: SIM905
 
 _PHONE = re.compile(
@@ -627,12 +642,15 @@ class ProposDetector:
             if word in sets["intensifs"] or word in sets["qualificatifs"] or word in sets["sacres"]:
                 position -= 1
                 continue
+            if word == "peu" and position - 1 >= low and words[position - 1] == "un":
+                position -= 2  # "c'est UN PEU con": an adverb, not a determiner
+                continue
             if (
                 word in ("plus", "moins")
                 and position - 1 >= low
-                and words[position - 1] in _DEFINITE
+                and (words[position - 1] in _DEFINITE or words[position - 1] in _DU)
             ):
-                position -= 1  # "la PLUS conne": a superlative, not "plus" of a negation
+                position -= 1  # "la PLUS conne", "du plus grand": a superlative, not a negation
                 continue
             return position, sacre_de, False
         return -1, sacre_de, False
@@ -717,7 +735,15 @@ class ProposDetector:
                     words[head] in sets["qualificatifs"] or words[head] in sets["intensifs"]
                 ):
                     head += 1
-                return head < copula and self._is_person(doc, head, low)
+                if head < copula and self._is_person(doc, head, low):
+                    return True
+                # one adjective before the noun: "la NOUVELLE directrice est"
+                return (
+                    head + 1 < copula
+                    and words[head] not in _BEFORE_NOUN
+                    and words[head] not in sets["determinants"]
+                    and words[head + 1] in sets["personnes"]
+                )
         return False
 
     def _is_person(self, doc: ReadComment, k: int, low: int) -> bool:
@@ -988,7 +1014,7 @@ class ProposDetector:
                     )
             if "injures" in mark and not doc.quoted[index] and not self._reported(doc, index):
                 hits.append(_Hit(ProposCategory.HAINE, index, index + mark["injures"], ""))
-            if "groupes" in mark and not doc.quoted[index]:
+            if "groupes" in mark and not doc.quoted[index] and not self._a_language(doc, index):
                 end = index + mark["groupes"]
                 groups.append((index, end))
                 position, sacre_de, collective = self._back(doc, index)
@@ -1030,6 +1056,14 @@ class ProposDetector:
                 hits.append(_Hit(ProposCategory.HAINE, *groups[0]))
                 hits.extend(_Hit(ProposCategory.HAINE, s, e) for s, e in found)
         return hits
+
+    def _a_language(self, doc: ReadComment, index: int) -> bool:
+        """Is the group word at ``index`` a language or a school subject ("le prof de
+        FRANÇAIS", "en anglais"), not people ("les Anglais", "maudits Français")?"""
+        if doc.words[index] not in _LANGUAGES:
+            return False
+        low = doc.clause_range(index)[0]
+        return index == low or doc.words[index - 1] not in _PEOPLE_BEFORE
 
     def _defamation(self, doc: ReadComment, marks: list[Mapping[str, int]]) -> list[_Hit]:
         if not self._accusations:
