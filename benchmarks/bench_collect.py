@@ -196,10 +196,18 @@ def used_bytes(database: Path) -> int:
         return int(connection.execute("select sum(pgsize - unused) from dbstat").fetchone()[0])
 
 
+def _text_column(connection: sqlite3.Connection) -> str:
+    """The items' text as stored: packed where the store packs it (migration 0009),
+    plain in the rows of before."""
+    columns = {row[1] for row in connection.execute("pragma table_info(items)")}
+    return "coalesce(i.packed_text, i.text)" if "packed_text" in columns else "i.text"
+
+
 def store_size(database: Path) -> dict[str, Any]:
     """The store's bytes (after a WAL checkpoint), and by table and index (dbstat)."""
     with sqlite3.connect(database) as connection:
         connection.execute("pragma wal_checkpoint(truncate)")
+        text = _text_column(connection)
         items = connection.execute("select count(*) from items").fetchone()[0]
         parts = dict(
             connection.execute(
@@ -212,8 +220,8 @@ def store_size(database: Path) -> dict[str, Any]:
             "select "
             + ", ".join(
                 (
-                    size.format("case when m.id is null then i.text end"),
-                    size.format("case when m.id is not null then i.text end"),
+                    size.format(f"case when m.id is null then {text} end"),
+                    size.format(f"case when m.id is not null then {text} end"),
                     size.format("i.title") + " + " + size.format("i.title_key"),
                     " + ".join(size.format(f"i.{c}") for c in ("key", "url", "guid")),
                 )
@@ -296,11 +304,22 @@ def _digest(rows: Iterable[Any]) -> str:
 def results(database: Path) -> dict[str, Any]:
     """What the cycle stored, in a form that does not depend on ids or on the clock:
     per item column, a digest of (source, key, value) sorted; every mention in id
-    order (the digest's order); every sighting; the sources' counters."""
+    order (the digest's order); every sighting; the sources' counters. The items'
+    text is compared unpacked: as the pipeline gave it, however the store keeps it."""
     with sqlite3.connect(database) as connection:
         found: dict[str, Any] = {}
         for column in ITEM_COLUMNS:
-            rows = connection.execute(f"select source, key, {column} from items order by 1, 2")
+            if column == "text" and _text_column(connection) != "i.text":
+                from storage.packing import item_text
+
+                rows = (
+                    (source, key, item_text(text, packed))
+                    for source, key, text, packed in connection.execute(
+                        "select source, key, text, packed_text from items order by 1, 2"
+                    )
+                )
+            else:
+                rows = connection.execute(f"select source, key, {column} from items order by 1, 2")
             found[f"items.{column}"] = _digest(rows)
         found["items"] = connection.execute("select count(*) from items").fetchone()[0]
         found["mentions"] = [  # (source, url, digest of every column) in the digest's order

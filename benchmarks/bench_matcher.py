@@ -41,6 +41,7 @@ from collectors import options_models  # noqa: E402
 from matchers import BrandMatcher  # noqa: E402
 from storage.db import open_database  # noqa: E402
 from storage.models import ItemRow  # noqa: E402
+from storage.packing import pack_text  # noqa: E402
 from storage.store import MentionStore  # noqa: E402
 from veille.alerts import KeywordSpotter  # noqa: E402
 from veille.config import load_config  # noqa: E402
@@ -137,6 +138,7 @@ def time_rescan(matcher: BrandMatcher, documents: list[str], count: int) -> floa
         store = MentionStore(factory)
         store.sync_sources([("Bench", "feed")])
         now = datetime.now(UTC)
+        texts = [pack_text(document[:1000]) for document in documents]  # as the store does
         for first in range(0, count, 5_000):  # in chunks, to keep memory flat
             rows = [
                 {
@@ -145,7 +147,7 @@ def time_rescan(matcher: BrandMatcher, documents: list[str], count: int) -> floa
                     "url": f"https://bench.test/{i}",
                     "guid": None,
                     "title": f"Article {i}",
-                    "text": documents[i % len(documents)][:1000],
+                    "packed_text": texts[i % len(texts)],
                     "published_at": None,
                     "seen_at": now,
                 }

@@ -50,8 +50,12 @@ def fill(url: str, items: int, mentions: int) -> None:
     """``items`` items seen over the last 180 days, in the order they were seen (ids
     grow with time, as the pipeline stores them); one in ``items // mentions`` is a
     mention. Title keys as the version measured leaves them: on the last 72 hours'
-    items where the store forgets them after (prune_title_keys), else on every item."""
+    items where the store forgets them after (prune_title_keys), else on every item;
+    texts as it writes them: packed where it packs them (migration 0009)."""
     keeps_all_title_keys = not hasattr(MentionStore, "prune_title_keys")
+    packs = hasattr(ItemRow, "packed_text")
+    if packs:
+        from storage.packing import pack_text
     factory = open_database(url)
     store = MentionStore(factory)
     store.sync_sources([(f"Ancienne source {n}", "feed") for n in range(100)])
@@ -67,6 +71,11 @@ def fill(url: str, items: int, mentions: int) -> None:
             source = i % 100
             heading = " ".join(rng.choices(WORDS, k=rng.randint(6, 16)))
             link = f"https://ancien{source}.test/2025/{i}/{heading[:30].replace(' ', '-')}/"
+            text = (
+                " ".join(rng.choices(sentences, k=rng.randint(3, 10)))
+                if now - seen < KEEP_TEXT
+                else None
+            )
             rows.append(
                 {
                     "key": link,
@@ -74,9 +83,11 @@ def fill(url: str, items: int, mentions: int) -> None:
                     "url": link,
                     "guid": link if i % 2 else f"https://ancien{source}.test/?p={i}",
                     "title": heading.capitalize(),
-                    "text": " ".join(rng.choices(sentences, k=rng.randint(3, 10)))
-                    if now - seen < KEEP_TEXT
-                    else None,
+                    **(
+                        {"packed_text": pack_text(text) if text is not None else None}
+                        if packs
+                        else {"text": text}
+                    ),
                     "published_at": seen - timedelta(minutes=30),
                     "seen_at": seen,
                     "title_key": heading

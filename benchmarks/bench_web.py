@@ -64,6 +64,7 @@ from storage.models import (  # noqa: E402
     MentionTagRow,
     SightingRow,
 )
+from storage.packing import pack_text  # noqa: E402
 from storage.store import MentionStore  # noqa: E402
 from storage.workspace import MentionFilter  # noqa: E402
 from veille.app import build_app, read_config  # noqa: E402
@@ -332,7 +333,7 @@ def fill(url: str, count: int, seed: int = 11) -> None:
                     "url": link,
                     "guid": None,
                     "title": title,
-                    "text": text,
+                    "packed_text": pack_text(text),  # as the store writes it
                     "published_at": found - timedelta(minutes=rng.randint(5, 600)),
                     "seen_at": found,
                     "title_key": re.sub(r"[^a-z0-9]+", " ", title.lower()).strip()[:500],

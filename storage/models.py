@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -80,7 +81,10 @@ class ItemRow(Base):
     url: Mapped[str] = mapped_column(Text)
     guid: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text, default="")
+    # the text, for veille rescan and the mention's page until storage.keep_text: in
+    # packed_text (storage.packing) since migration 0009, in text before (kept as is)
     text: Mapped[str | None] = mapped_column(Text)
+    packed_text: Mapped[bytes | None] = mapped_column(LargeBinary)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     title_key: Mapped[str | None] = mapped_column(String(500), index=True)

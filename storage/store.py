@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Protocol, TypeVar
 
-from sqlalchemy import Connection, Insert, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Insert, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
@@ -27,6 +27,7 @@ from storage.models import (
     SightingRow,
     SourceRow,
 )
+from storage.packing import item_text, pack_text
 from storage.problems import storage_problem
 from storage.workspace import WorkspaceStore
 from veille.errors import StorageError
@@ -395,6 +396,8 @@ _FORGET_TITLE_KEYS = (
     .where(ItemRow.id.in_(bindparam("ids", expanding=True)), ItemRow.seen_at < bindparam("before"))
     .values(title_key=None)
 )
+# an item that still has its text: packed (since migration 0009) or plain (stored before)
+_HAS_TEXT = or_(ItemRow.packed_text.is_not(None), ItemRow.text.is_not(None))
 
 
 def _known_keys(connection: Connection, keys: Sequence[str]) -> set[str]:
@@ -721,7 +724,7 @@ class MentionStore(WorkspaceStore):
                     "url": item.url,
                     "guid": item.guid,
                     "title": item.title,
-                    "text": item.text,
+                    "packed_text": pack_text(item.text),  # "text" stays NULL
                     "published_at": item.published_at,
                     "seen_at": now,
                     "title_key": item.title_key,
@@ -943,7 +946,7 @@ class MentionStore(WorkspaceStore):
             with self._read() as session:
                 query = (
                     select(ItemRow)
-                    .where(ItemRow.id > last, ItemRow.text.is_not(None))  # pruned: not judged
+                    .where(ItemRow.id > last, _HAS_TEXT)  # pruned: not judged
                     .order_by(ItemRow.id)
                     .limit(batch)
                 )
@@ -955,7 +958,7 @@ class MentionStore(WorkspaceStore):
                         r.source,
                         r.url,
                         r.title,
-                        r.text,
+                        item_text(r.text, r.packed_text),
                         r.published_at,
                         r.outlet,
                         r.author,
@@ -1055,11 +1058,13 @@ class MentionStore(WorkspaceStore):
         return forgotten
 
     def prune_text(self, *, before: datetime) -> int:
+        """Forget the texts of items seen before ``before`` (``storage.keep_text``),
+        packed or plain: how many items had one."""
         with self._write() as session:
             result = session.execute(
                 update(ItemRow)
-                .where(ItemRow.seen_at < before, ItemRow.text.is_not(None))
-                .values(text=None)
+                .where(ItemRow.seen_at < before, _HAS_TEXT)
+                .values(text=None, packed_text=None)
             )
             return int(getattr(result, "rowcount", 0) or 0)
 

@@ -32,6 +32,7 @@ from storage.models import (
     MentionTagRow,
     UserRow,
 )
+from storage.packing import item_text
 from veille.statuses import STATUS_EXCLUDED, STATUSES
 
 if TYPE_CHECKING:
@@ -294,7 +295,10 @@ class WorkspaceStore:
             if row is None:
                 return None
             (mention,) = self._with_sightings(session, [row])
-            text = session.scalar(select(ItemRow.text).where(ItemRow.id == row.item_id))
+            stored = session.execute(
+                select(ItemRow.text, ItemRow.packed_text).where(ItemRow.id == row.item_id)
+            ).one_or_none()
+            text = item_text(*stored) if stored is not None else None
             history = [
                 Event(e.at, e.actor, e.field, e.before, e.after)
                 for e in session.scalars(

@@ -18,6 +18,7 @@ from collectors.base import Collection, SourceState
 from collectors.feed import FeedCollector, FeedSource
 from collectors.http import HttpClient
 from collectors.search import SearchCollector, SearchSource
+from storage.packing import item_text
 from tests.conftest import DATA, FeedServer, Result, Workspace
 from veille.cli import main
 from veille.config import HttpConfig
@@ -328,7 +329,8 @@ def test_full_text_fetching_stops_at_the_time_budget(
 
     assert result.code == 0, result.err
     with workspace.connect() as db:
-        texts = [row[0] for row in db.exec_driver_sql("select text from items")]
+        rows = db.exec_driver_sql("select text, packed_text from items").all()
+    texts = [item_text(*row) for row in rows]
     assert len(texts) == 5  # every result kept, with its snippet at least
     fetched = sum("TEXTECOMPLET" in text for text in texts)
     assert 1 <= fetched <= 2

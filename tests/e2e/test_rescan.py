@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from sqlalchemy import bindparam, select, update
+
+from storage.models import ItemRow
+from storage.packing import unpack_text
 from tests.conftest import FeedServer, Workspace
 
 
@@ -54,6 +59,56 @@ def test_rescan_adds_new_forms_and_excludes_dropped_ones(
     assert "1 rétablie(s)" in veille("rescan", "--since", "1d").out
 
 
+@pytest.mark.parametrize("stored", ["packed", "plain"])
+def test_rescan_reads_texts_packed_and_those_an_older_version_kept_plain(
+    feed_server: FeedServer, workspace: Workspace, veille, stored: str
+) -> None:
+    feed_server.add_file("/express.xml", "express.xml")
+    feed_server.add_file("/avis.xml", "latin1.xml", content_type="text/xml")
+    sources = [
+        {"name": "Journal", "type": "feed", "url": feed_server.url("/express.xml")},
+        {"name": "Avis", "type": "feed", "url": feed_server.url("/avis.xml")},
+    ]
+    workspace.write(sources, at="23:59")
+    assert veille("run").code == 0
+    with workspace.connect() as db:
+        rows = db.execute(select(ItemRow.id, ItemRow.text, ItemRow.packed_text)).all()
+        assert rows and all(text is None and packed for _, text, packed in rows)
+        if stored == "plain":  # as before migration 0009: the same texts, not packed
+            db.execute(
+                update(ItemRow)
+                .where(ItemRow.id == bindparam("item_id"))
+                .values(text=bindparam("plain"), packed_text=None),
+                [{"item_id": i, "plain": unpack_text(packed)} for i, _, packed in rows],
+            )
+    before = {
+        m["title"]: m["status"] for m in json.loads(veille("mentions", "--format", "json").out)
+    }
+    text = workspace.config.read_text(encoding="utf-8")
+    workspace.config.write_text(
+        text.replace(
+            "    - Collège d'enseignement général et professionnel de Drummondville\n",
+            "    - Centre Marcel-Dionne\n",
+        ),
+        encoding="utf-8",
+    )
+
+    result = veille("rescan")
+
+    assert result.code == 0, result.err
+    assert f"{len(rows)} élément(s) analysé(s)" in result.out
+    assert "1 nouvelle(s) mention(s)" in result.out
+    assert "1 mention(s) marquée(s) « exclu »" in result.out
+    after = {
+        m["title"]: m["status"] for m in json.loads(veille("mentions", "--format", "json").out)
+    }
+    assert after == {
+        **before,
+        "Appel d'offres : réfection de la toiture": "exclu",
+        "Les Voltigeurs de Drummondville l'emportent": "nouveau",
+    }
+
+
 def test_old_text_and_old_items_are_pruned_and_not_judged(
     feed_server: FeedServer, workspace: Workspace, veille
 ) -> None:
@@ -71,10 +126,8 @@ def test_old_text_and_old_items_are_pruned_and_not_judged(
     workspace.config.write_text(text, encoding="utf-8")
     assert veille("run").code == 0
     with workspace.connect() as db:
-        assert (
-            db.exec_driver_sql("select count(*) from items where text is not null").fetchone()[0]
-            == 0
-        )
+        kept = "select count(*) from items where text is not null or packed_text is not null"
+        assert db.exec_driver_sql(kept).fetchone()[0] == 0
         # keep_items (180 days) also forgot the old items that were not mentions
         assert db.exec_driver_sql("select count(*) from items").fetchone()[0] == 4
         assert db.exec_driver_sql("select count(*) from mentions").fetchone()[0] == 4
