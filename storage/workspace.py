@@ -14,9 +14,9 @@ import logging
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, Row, case, delete, func, or_, select
@@ -504,18 +504,23 @@ class WorkspaceStore:
 
     # --- the dashboard ------------------------------------------------------------------
 
-    def daily_counts(self, since: datetime) -> list[tuple[date, str, int]]:
-        """Mentions found per UTC day and kind of source since ``since`` (excluded ones
-        left out)."""
-        day = func.date(MentionRow.found_at)
+    def daily_counts(self, since: datetime, zone: tzinfo) -> list[tuple[date, str, int]]:
+        """Mentions found per day of ``zone`` and kind of source since ``since`` (excluded
+        ones left out), by day. The database counts them per UTC hour; each hour goes to
+        the day of ``zone`` it begins in (exact where the offset is whole hours, as in
+        Québec)."""
         with self._read() as session:
+            hour = _utc_hour(session.get_bind().dialect.name)
             rows = session.execute(
-                select(day, MentionRow.source_type, func.count(MentionRow.id))
+                select(hour, MentionRow.source_type, func.count(MentionRow.id))
                 .where(MentionRow.found_at >= since, MentionRow.status != STATUS_EXCLUDED)
-                .group_by(day, MentionRow.source_type)
-                .order_by(day)
+                .group_by(hour, MentionRow.source_type)
             )
-            return [(_as_date(d), kind, n) for d, kind, n in rows]
+            per_day: dict[tuple[date, str], int] = {}
+            for start, kind, count in rows:
+                day = (_as_utc(start).astimezone(zone).date(), kind)
+                per_day[day] = per_day.get(day, 0) + count
+        return sorted((day, kind, count) for (day, kind), count in per_day.items())
 
     def tone_counts(self, since: datetime) -> dict[str, int]:
         with self._read() as session:
@@ -587,6 +592,14 @@ class WorkspaceStore:
             return [(str(name), n) for name, n in rows]
 
 
-def _as_date(value: object) -> date:
-    """SQLite's date() is text, PostgreSQL's a date."""
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+def _utc_hour(dialect: str) -> ColumnElement[Any]:
+    """The UTC hour a mention was found in (SQLite: text, PostgreSQL: a timestamp)."""
+    if dialect == "postgresql":
+        return func.date_trunc("hour", MentionRow.found_at)
+    return func.strftime("%Y-%m-%d %H:00:00", MentionRow.found_at)
+
+
+def _as_utc(value: object) -> datetime:
+    """An hour read by :func:`_utc_hour`, as an aware UTC time."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=UTC)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from storage.store import DigestClaim, MentionRecord, MentionStore
@@ -127,10 +127,11 @@ class Notifier:
     def send_spike_notice(self, now: datetime) -> bool:
         """« Pic de mentions » to digest.to, once a day, when today's mentions stand out
         from the 28 days before (see :func:`veille.alerts.is_spike`)."""
-        today = now.astimezone(UTC).date()
-        start = datetime.combine(today - timedelta(days=SPIKE_DAYS), time(), UTC)
+        zone = self.config.digest.zone
+        today = now.astimezone(zone).date()
+        start = datetime.combine(today - timedelta(days=SPIKE_DAYS), time(), zone)
         per_day: dict[date, int] = {}
-        for day, _, count in self.store.daily_counts(start):
+        for day, _, count in self.store.daily_counts(start, zone):
             per_day[day] = per_day.get(day, 0) + count
         count = per_day.get(today, 0)
         history = [per_day.get(today - timedelta(days=k), 0) for k in range(1, SPIKE_DAYS + 1)]
@@ -141,7 +142,7 @@ class Notifier:
             return False
         if not self.store.claim_daily_notice(SPIKE, today, now):
             return False  # already sent today
-        titles = self.store.top_titles(datetime.combine(today, time(), UTC))
+        titles = self.store.top_titles(datetime.combine(today, time(), zone))
         mean = sum(history) / len(history)
         notice = build_spike_notice(count, mean, titles, brand=self.config.brand.name, day=today)
         try:

@@ -190,7 +190,7 @@ def test_the_inbox_filters_counts_pages_and_changes_with_history(
     assert store.change(ids[:1], actor="luc", now=now, assignee=UNCHANGED, tone="positif") == []
     detail = store.detail(ids[0])
     assert detail is not None and len(detail.history) == 5
-    assert store.daily_counts(now - timedelta(days=1))[0][1:] == ("feed", 2)
+    assert store.daily_counts(now - timedelta(days=1), UTC)[0][1:] == ("feed", 2)
     assert store.top_outlets(now - timedelta(days=1))[0][1] == 2
     assert store.tone_counts(now - timedelta(days=1)) == {"positif": 1}
 

@@ -11,9 +11,10 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -618,6 +619,20 @@ def test_the_dashboard(desk: Desk) -> None:
     assert 'data-source="Nouvelliste"' in page and 'data-source="Google"' in page
     assert 'id="urgentes"><a href="/?urgent=oui&amp;since=2026-08-30">1<' in page
     assert 'data-tone="négatif">1<' in page and 'data-tone="">2<' in page
+
+
+def test_the_dashboard_counts_the_days_of_the_configured_zone(desk: Desk) -> None:
+    # 03:30 UTC on the 28th is 22:30 on the 27th in Montréal: an evening mention
+    store_mentions(desk.store, [mention("soir")], at=datetime(2026, 11, 28, 3, 30, tzinfo=UTC))
+    store_mentions(desk.store, [mention("matin")], at=datetime(2026, 11, 28, 5, 30, tzinfo=UTC))
+    page = desk.signed_in(READER).get("/tableau-de-bord").text
+    assert "2026-11-27 — fils RSS : 1" in page and "2026-11-28 — fils RSS : 1" in page
+    zone = ZoneInfo("America/Toronto")
+    assert [day for day, _, _ in desk.store.daily_counts(NOW - timedelta(days=2), zone)] == [
+        date(2026, 11, 27),
+        date(2026, 11, 28),
+    ]
+    assert [n for _, _, n in desk.store.daily_counts(NOW - timedelta(days=2), UTC)] == [2]
 
 
 # --- the API and the exports ---------------------------------------------------------

@@ -3,7 +3,7 @@ store, and renders a template or redirects (303) back to where the person was.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from secrets import token_urlsafe
 
 from starlette.datastructures import FormData
@@ -344,9 +344,11 @@ class Pages:
     def dashboard(self, request: Request, viewer: Viewer) -> Response:
         site = self.site
         now = site.clock()
-        today = now.astimezone(UTC).date()  # the store counts UTC days
+        today = now.astimezone(site.zone).date()
         since = now - timedelta(days=DASHBOARD_DAYS)
-        counts = site.store.daily_counts(now - timedelta(days=DASHBOARD_DAYS + MEAN_WINDOW))
+        counts = site.store.daily_counts(
+            now - timedelta(days=DASHBOARD_DAYS + MEAN_WINDOW), site.zone
+        )
         tones = site.store.tone_counts(since)
         found = site.store.inbox(MentionFilter(since=since), limit=0).total
         outlets = site.store.top_outlets(since, limit=10)
