@@ -12,9 +12,8 @@ from storage.packing import unpack_text
 from tests.conftest import FeedServer, Workspace
 
 
-def test_rescan_adds_new_forms_and_excludes_dropped_ones(
-    feed_server: FeedServer, workspace: Workspace, veille
-) -> None:
+def _two_feeds(feed_server: FeedServer, workspace: Workspace) -> None:
+    """A config.yaml of two local feeds: a newspaper's and a notice board's (Latin-1)."""
     feed_server.add_file("/express.xml", "express.xml")
     feed_server.add_file("/avis.xml", "latin1.xml", content_type="text/xml")
     sources = [
@@ -22,6 +21,12 @@ def test_rescan_adds_new_forms_and_excludes_dropped_ones(
         {"name": "Avis", "type": "feed", "url": feed_server.url("/avis.xml")},
     ]
     workspace.write(sources, at="23:59")
+
+
+def test_rescan_adds_new_forms_and_excludes_dropped_ones(
+    feed_server: FeedServer, workspace: Workspace, veille
+) -> None:
+    _two_feeds(feed_server, workspace)
     assert veille("run").code == 0
     before = {m["title"]: m for m in json.loads(veille("mentions", "--format", "json").out)}
     assert "Appel d'offres : réfection de la toiture" in before  # legal name alias
@@ -63,13 +68,7 @@ def test_rescan_adds_new_forms_and_excludes_dropped_ones(
 def test_rescan_reads_texts_packed_and_those_an_older_version_kept_plain(
     feed_server: FeedServer, workspace: Workspace, veille, stored: str
 ) -> None:
-    feed_server.add_file("/express.xml", "express.xml")
-    feed_server.add_file("/avis.xml", "latin1.xml", content_type="text/xml")
-    sources = [
-        {"name": "Journal", "type": "feed", "url": feed_server.url("/express.xml")},
-        {"name": "Avis", "type": "feed", "url": feed_server.url("/avis.xml")},
-    ]
-    workspace.write(sources, at="23:59")
+    _two_feeds(feed_server, workspace)
     assert veille("run").code == 0
     with workspace.connect() as db:
         rows = db.execute(select(ItemRow.id, ItemRow.text, ItemRow.packed_text)).all()
