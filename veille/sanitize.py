@@ -15,9 +15,7 @@ import re
 # C0 controls except the whitespace ones (\t \n \v \f \r), DEL, C1 controls, and the
 # bidirectional marks, embeddings, overrides and isolates (U+061C, U+200E-F, U+202A-E,
 # U+2066-9).
-_CONTROLS = re.compile(
-    "[\x00-\x08\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile(r"\s*[\r\n\v\f\u2028\u2029]+\s*")
 
 
