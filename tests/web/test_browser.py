@@ -23,7 +23,7 @@ import re
 import socket
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,7 +32,11 @@ import httpx
 import pytest
 import uvicorn
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import (
+    NoAlertPresentException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -490,6 +494,21 @@ def wait(driver: webdriver.Chrome) -> WebDriverWait[webdriver.Chrome]:
     return WebDriverWait(driver, WAIT)
 
 
+def gone(element: WebElement) -> Callable[[webdriver.Chrome], bool]:
+    """Has the page holding ``element`` been replaced? (EC.staleness_of, except that a
+    query landing mid-navigation may also fail with Chromium's « Node with given id does
+    not belong to the document »: gone too)"""
+
+    def check(_: webdriver.Chrome) -> bool:
+        try:
+            element.is_enabled()
+        except (StaleElementReferenceException, WebDriverException):
+            return True
+        return False
+
+    return check
+
+
 def sign_in(driver: webdriver.Chrome, live: Live, email: str, password: str = PASSWORD) -> None:
     driver.get(live.url + "/connexion")
     driver.find_element(By.ID, "email").send_keys(email)
@@ -650,7 +669,7 @@ def test_triage_with_the_keyboard(browser: webdriver.Chrome, live: Live) -> None
     # t: the chosen row becomes « traité », the page comes back
     before = row(browser, first)
     press(browser, "t")
-    wait(browser).until(EC.staleness_of(before))
+    wait(browser).until(gone(before))
     flash(browser, "1 mention(s) modifiée(s)")
     assert row(browser, first).get_attribute("data-status") == "traité"
     assert live.status(first) == "traité"
