@@ -491,7 +491,12 @@ def browser(chromium: webdriver.Chrome, live: Live) -> Iterator[webdriver.Chrome
 
 
 def wait(driver: webdriver.Chrome) -> WebDriverWait[webdriver.Chrome]:
-    return WebDriverWait(driver, WAIT)
+    """A wait that asks again when a query lands mid-navigation (an element of the page
+    being replaced, or Chromium's « Node with given id does not belong to the
+    document »); a lasting error still ends in a TimeoutException."""
+    return WebDriverWait(
+        driver, WAIT, ignored_exceptions=(StaleElementReferenceException, WebDriverException)
+    )
 
 
 def gone(element: WebElement) -> Callable[[webdriver.Chrome], bool]:
