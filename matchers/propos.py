@@ -873,7 +873,8 @@ class ProposDetector:
         determiner = previous in sets["determinants"] or (
             previous in ("a", "an") and before in _ENGLISH_BEFORE_A
         )
-        if determiner and previous in _DEFINITE and before in _PLACE_PREPOSITIONS:
+        place = determiner and previous in _DEFINITE and before in _PLACE_PREPOSITIONS
+        if place:
             determiner = False  # "dans la cave", "à la vache"
         qualified = position < index - 1 and any(
             words[k] in sets["qualificatifs"] for k in range(position + 1, index)
@@ -902,8 +903,10 @@ class ProposDetector:
             and position - 1 >= low
             and words[position - 1] in _TARGET_DETERMINERS
         )
-        if kind == "noms":
-            return nominal or qualified or not (previous in _COPULAS and before in _IMPERSONAL)
+        if kind == "noms":  # not a place ("rangé dans la cave du pavillon")
+            return not place and (
+                nominal or qualified or not (previous in _COPULAS and before in _IMPERSONAL)
+            )
         if kind in ("adjectifs", "accusation_noms"):
             if attributive or aimed or (qualified and not determiner and copula < 0):
                 return True
