@@ -302,37 +302,6 @@ def _mention_values(
     }
 
 
-def _mention_row(
-    mention: NewMention,
-    *,
-    item_id: int,
-    source: str,
-    source_type: str,
-    url: str,
-    title: str,
-    published_at: datetime | None,
-    outlet: str | None,
-    now: datetime,
-    author: str | None = None,
-    reply_to: str | None = None,
-) -> MentionRow:
-    return MentionRow(
-        **_mention_values(
-            mention,
-            item_id=item_id,
-            source=source,
-            source_type=source_type,
-            url=url,
-            title=title,
-            published_at=published_at,
-            outlet=outlet,
-            now=now,
-            author=author,
-            reply_to=reply_to,
-        )
-    )
-
-
 CHUNK = 500  # values in one IN (...) list
 
 
@@ -405,6 +374,19 @@ def _known_keys(connection: Connection, keys: Sequence[str]) -> set[str]:
     for chunk in _chunks(keys):
         found.update(connection.execute(_KNOWN_KEYS, {"keys": chunk}).scalars())
     return found
+
+
+def _visited(now: datetime, warning: str | None) -> dict[str, object]:
+    """What a successful visit sets on its source's row, whatever it brought."""
+    return {
+        "last_attempt_at": now,
+        "last_success_at": now,
+        "consecutive_failures": 0,
+        "failing_since": None,
+        "last_error": None,
+        "next_attempt_at": None,
+        "last_warning": warning,
+    }
 
 
 def _added(count: int | None, more: int) -> int | None:
@@ -654,15 +636,9 @@ class MentionStore(WorkspaceStore):
             )
             changed = etag is not None or last_modified is not None
             success = {
+                **_visited(now, warning),
                 "source_name": source,
-                "last_attempt_at": now,
-                "last_success_at": now,
                 "first_success_at": before.first_success_at or now,
-                "consecutive_failures": 0,
-                "failing_since": None,
-                "last_error": None,
-                "next_attempt_at": None,
-                "last_warning": warning,
                 "last_new_item_at": now if news or stored else before.last_new_item_at,
                 "items_seen": _added(before.items_seen, stored),
                 "mentions_found": _added(before.mentions_found, len(mention_ids)),
@@ -683,19 +659,7 @@ class MentionStore(WorkspaceStore):
             connection = session.connection()
             for chunk in _chunks(names):
                 chosen = SourceRow.name.in_(chunk)
-                connection.execute(
-                    update(SourceRow)
-                    .where(chosen)
-                    .values(
-                        last_attempt_at=now,
-                        last_success_at=now,
-                        consecutive_failures=0,
-                        failing_since=None,
-                        last_error=None,
-                        next_attempt_at=None,
-                        last_warning=None,
-                    )
-                )
+                connection.execute(update(SourceRow).where(chosen).values(_visited(now, None)))
                 connection.execute(
                     update(SourceRow)
                     .where(chosen, SourceRow.first_success_at.is_(None))
@@ -994,18 +958,20 @@ class MentionStore(WorkspaceStore):
                 row = existing.get(item.id)
                 if row is None and mention is not None:
                     session.add(
-                        _mention_row(
-                            mention,
-                            item_id=item.id,
-                            source=item.source,
-                            source_type=types.get(item.source, "feed"),
-                            url=item.url,
-                            title=item.title,
-                            published_at=item.published_at,
-                            outlet=item.outlet,
-                            now=now,
-                            author=item.author,
-                            reply_to=item.reply_to,
+                        MentionRow(
+                            **_mention_values(
+                                mention,
+                                item_id=item.id,
+                                source=item.source,
+                                source_type=types.get(item.source, "feed"),
+                                url=item.url,
+                                title=item.title,
+                                published_at=item.published_at,
+                                outlet=item.outlet,
+                                now=now,
+                                author=item.author,
+                                reply_to=item.reply_to,
+                            )
                         )
                     )
                     created += 1
