@@ -467,9 +467,12 @@ def collect_and_store(
     unchanged: list[str] = []  # visits that found nothing new: recorded together
 
     def record_unchanged() -> None:
-        if unchanged:
-            store.record_unchanged(unchanged, now)
-            unchanged.clear()
+        # quick() appends on the event loop while the store's thread records: take the
+        # names recorded off the front, so that one appended meanwhile stays for later
+        names = unchanged[:]
+        if names:
+            store.record_unchanged(names, now)
+            del unchanged[: len(names)]
 
     def quick(index: int, result: Collection | SourceError) -> SourceOutcome | None:
         """The outcome of a visit that found nothing new (no store work now), else None."""
