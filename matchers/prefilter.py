@@ -44,7 +44,6 @@ from matchers.normalize import (
 )
 from matchers.tokens import CUT_WORD, CUT_WORD_BYTES, Tokens, find_across_cuts
 
-_CUT_BYTES = re.compile(rb"-[ \t]*\n")  # a word cut by a hyphen at a line end
 _WORD_BYTES = re.compile(rb"[a-z0-9]+")
 # Up to this many anchors in a text, the quick look stops at the first where a
 # rule may match (as many checks as rules tried it would spare); beyond, it checks
@@ -146,7 +145,7 @@ class Prefilter:
 
     def _anchor_across_cut(self, folded: bytes) -> bool:
         """Is an anchor written across a word cut at a line end in this byte fold?"""
-        if _CUT_BYTES.search(folded) is None:
+        if CUT_WORD_BYTES.search(folded) is None:
             return False
         joined = CUT_WORD_BYTES.sub(b"", folded)
         return any(joined.count(anchor) > folded.count(anchor) for anchor in self._anchor_bytes)
@@ -262,7 +261,7 @@ class _QuickLook:
         in ``aligned`` (else some are ``?``); ``loose`` (see :func:`loose_fold`) is
         given when some did not, or fold to nothing or to two letters.
         """
-        if _CUT_BYTES.search(aligned):
+        if CUT_WORD_BYTES.search(aligned):
             return {}  # a word cut at a line end may hide anything
         # are the words of a check all in the text?
         present: dict[Check, bool] = {}
