@@ -199,8 +199,37 @@ def used_bytes(database: Path) -> int:
 def _text_column(connection: sqlite3.Connection) -> str:
     """The items' text as stored: packed where the store packs it (migration 0009),
     plain in the rows of before."""
-    columns = {row[1] for row in connection.execute("pragma table_info(items)")}
-    return "coalesce(i.packed_text, i.text)" if "packed_text" in columns else "i.text"
+    return "coalesce(i.packed_text, i.text)" if "packed_text" in _columns(connection) else "i.text"
+
+
+def _columns(connection: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in connection.execute("pragma table_info(items)")}
+
+
+def _revision(connection: sqlite3.Connection) -> int:
+    """The store's migration (0011: urls kept once, storage.packing.pack_url)."""
+    return int(connection.execute("select version_num from alembic_version").fetchone()[0])
+
+
+def _title_column(connection: sqlite3.Connection) -> str:
+    """Where the items' title keys are: their digests since migration 0010."""
+    return "title_hash" if "title_hash" in _columns(connection) else "title_key"
+
+
+def _title_keys(connection: sqlite3.Connection) -> Iterable[tuple[str, str, str | None]]:
+    """(source, key, title key) of every item, the keys made again from the titles
+    where the store keeps their digests (migration 0010), and each checked against
+    its digest: as the store before kept them when every digest is right."""
+    from storage.packing import title_hash
+    from veille.pipeline import title_key
+
+    rows = connection.execute(
+        "select source, key, title, outlet, title_hash from items order by 1, 2"
+    )
+    for source, key, title, outlet, digest in rows:
+        made = None if digest is None else title_key(title, outlet)
+        right = made is None or title_hash(made) == digest
+        yield source, key, made if right else f"digest {digest} is not that of {made!r}"
 
 
 def store_size(database: Path) -> dict[str, Any]:
@@ -222,7 +251,7 @@ def store_size(database: Path) -> dict[str, Any]:
                 (
                     size.format(f"case when m.id is null then {text} end"),
                     size.format(f"case when m.id is not null then {text} end"),
-                    size.format("i.title") + " + " + size.format("i.title_key"),
+                    size.format("i.title") + " + " + size.format(f"i.{_title_column(connection)}"),
                     " + ".join(size.format(f"i.{c}") for c in ("key", "url", "guid")),
                 )
             )
@@ -305,7 +334,8 @@ def results(database: Path) -> dict[str, Any]:
     """What the cycle stored, in a form that does not depend on ids or on the clock:
     per item column, a digest of (source, key, value) sorted; every mention in id
     order (the digest's order); every sighting; the sources' counters. The items'
-    text is compared unpacked: as the pipeline gave it, however the store keeps it."""
+    text, title key and url are compared as the pipeline gave them, however the store
+    keeps them (packed, digests, once)."""
     with sqlite3.connect(database) as connection:
         found: dict[str, Any] = {}
         for column in ITEM_COLUMNS:
@@ -316,6 +346,17 @@ def results(database: Path) -> dict[str, Any]:
                     (source, key, item_text(text, packed))
                     for source, key, text, packed in connection.execute(
                         "select source, key, text, packed_text from items order by 1, 2"
+                    )
+                )
+            elif column == "title_key" and _title_column(connection) == "title_hash":
+                rows = _title_keys(connection)
+            elif column == "url" and _revision(connection) >= 11:
+                from storage.packing import unpack_url
+
+                rows = (
+                    (source, key, unpack_url(url, key))
+                    for source, key, url in connection.execute(
+                        "select source, key, url from items order by 1, 2"
                     )
                 )
             else:

@@ -50,12 +50,18 @@ def fill(url: str, items: int, mentions: int) -> None:
     """``items`` items seen over the last 180 days, in the order they were seen (ids
     grow with time, as the pipeline stores them); one in ``items // mentions`` is a
     mention. Title keys as the version measured leaves them: on the last 72 hours'
-    items where the store forgets them after (prune_title_keys), else on every item;
+    items where the store forgets them after (prune_title_keys), else on every item
+    (as digests where it keeps digests: migration 0010);
     texts as it writes them: packed where it packs them (migration 0009)."""
     keeps_all_title_keys = not hasattr(MentionStore, "prune_title_keys")
     packs = hasattr(ItemRow, "packed_text")
     if packs:
         from storage.packing import pack_text
+    title_column, title_value = "title_key", str  # digests since migration 0010
+    if hasattr(ItemRow, "title_hash"):
+        from storage.packing import title_hash
+
+        title_column, title_value = "title_hash", title_hash
     factory = open_database(url)
     store = MentionStore(factory)
     store.sync_sources([(f"Ancienne source {n}", "feed") for n in range(100)])
@@ -90,7 +96,7 @@ def fill(url: str, items: int, mentions: int) -> None:
                     ),
                     "published_at": seen - timedelta(minutes=30),
                     "seen_at": seen,
-                    "title_key": heading
+                    title_column: title_value(heading)
                     if len(heading) >= 20 and (keeps_all_title_keys or now - seen < TITLE_WINDOW)
                     else None,
                     "outlet": f"Journal {source}",

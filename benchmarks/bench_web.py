@@ -64,7 +64,7 @@ from storage.models import (  # noqa: E402
     MentionTagRow,
     SightingRow,
 )
-from storage.packing import pack_text  # noqa: E402
+from storage.packing import pack_text, title_hash  # noqa: E402
 from storage.store import MentionStore  # noqa: E402
 from storage.workspace import MentionFilter  # noqa: E402
 from veille.app import build_app, read_config  # noqa: E402
@@ -336,7 +336,7 @@ def fill(url: str, count: int, seed: int = 11) -> None:
                     "packed_text": pack_text(text),  # as the store writes it
                     "published_at": found - timedelta(minutes=rng.randint(5, 600)),
                     "seen_at": found,
-                    "title_key": re.sub(r"[^a-z0-9]+", " ", title.lower()).strip()[:500],
+                    "title_hash": title_hash(re.sub(r"[^a-z0-9]+", " ", title.lower()).strip()),
                     "outlet": outlet,
                 }
             )

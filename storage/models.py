@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -77,8 +78,8 @@ class ItemRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(2000))
-    source: Mapped[str] = mapped_column(String(200), index=True)
-    url: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(Text)  # as storage.packing.pack_url keeps it
     guid: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text, default="")
     # the text, for veille rescan and the mention's page until storage.keep_text: in
@@ -87,7 +88,9 @@ class ItemRow(Base):
     packed_text: Mapped[bytes | None] = mapped_column(LargeBinary)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    title_key: Mapped[str | None] = mapped_column(String(500), index=True)
+    # the 64-bit digest of the item's title key (storage.store.title_hash), for 72 hours
+    # (a story is looked for by its title that long): 8 bytes where the key took ~80
+    title_hash: Mapped[int | None] = mapped_column(BigInteger, index=True)
     outlet: Mapped[str | None] = mapped_column(String(300))  # the publisher, when known
     author: Mapped[str | None] = mapped_column(String(300))  # who wrote a comment
     reply_to: Mapped[str | None] = mapped_column(Text)  # first words of the post it answers

@@ -27,7 +27,7 @@ from storage.models import (
     SightingRow,
     SourceRow,
 )
-from storage.packing import item_text, pack_text
+from storage.packing import item_text, pack_text, pack_url, title_hash, unpack_url
 from storage.problems import storage_problem
 from storage.workspace import WorkspaceStore
 from veille.errors import StorageError
@@ -316,15 +316,15 @@ _KNOWN_KEYS = select(ItemRow.key).where(ItemRow.key.in_(bindparam("keys", expand
 _ITEMS_OF_KEYS = select(ItemRow.key, ItemRow.id, ItemRow.seen_at).where(
     ItemRow.key.in_(bindparam("keys", expanding=True))
 )
-# the first item of each title key seen from another source since a time
+# the first item of each title key (by its digest) seen from another source since a time
 _FIRST_OF_TITLES = (
-    select(ItemRow.title_key, func.min(ItemRow.id))
+    select(ItemRow.title_hash, func.min(ItemRow.id))
     .where(
-        ItemRow.title_key.in_(bindparam("title_keys", expanding=True)),
+        ItemRow.title_hash.in_(bindparam("title_hashes", expanding=True)),
         ItemRow.seen_at >= bindparam("since"),
         ItemRow.source != bindparam("source"),
     )
-    .group_by(ItemRow.title_key)
+    .group_by(ItemRow.title_hash)
 )
 _MENTIONS_OF_ITEMS = select(MentionRow.item_id, MentionRow.id, MentionRow.source).where(
     MentionRow.item_id.in_(bindparam("ids", expanding=True))
@@ -350,7 +350,7 @@ _SOURCE_STATE = select(
 _SOURCE_SUCCESS = update(SourceRow).where(SourceRow.name == bindparam("source_name"))
 MAX_TITLE_KEYS_PRUNED = 50_000  # per cycle (a store upgraded has them on every item)
 # title-key retention, read from two indexes only: the newest item seen before a time,
-# and the items that still have a key (">= ''": every key, from the index on title_key)
+# and the items that still have a key's digest
 # (the greatest id among the items seen at that newest time: several share it when a
 # batch is stored at once, and a database returns ties in any order)
 _NEWEST_BEFORE = select(func.max(ItemRow.id)).where(
@@ -359,11 +359,11 @@ _NEWEST_BEFORE = select(func.max(ItemRow.id)).where(
     .where(ItemRow.seen_at < bindparam("before"))
     .scalar_subquery()
 )
-_TITLE_KEYED = select(ItemRow.id).where(ItemRow.title_key >= "")
+_TITLE_KEYED = select(ItemRow.id).where(ItemRow.title_hash.is_not(None))
 _FORGET_TITLE_KEYS = (
     update(ItemRow)
     .where(ItemRow.id.in_(bindparam("ids", expanding=True)), ItemRow.seen_at < bindparam("before"))
-    .values(title_key=None)
+    .values(title_hash=None)
 )
 # an item that still has its text: packed (since migration 0009) or plain (stored before)
 _HAS_TEXT = or_(ItemRow.packed_text.is_not(None), ItemRow.text.is_not(None))
@@ -444,17 +444,20 @@ class _Sightings:
     def of_titles(self, titles: Sequence[tuple[str, str]]) -> set[str]:
         """The title keys among ``titles`` ((title key, url)) that an item of another
         source had in the last 72 hours; the first such item of each is sighted."""
-        urls: dict[str, str] = {}
+        urls: dict[int, str] = {}
+        keys: dict[int, set[str]] = {}
         for title_key, url in titles:
-            urls.setdefault(title_key, url)
+            digest = title_hash(title_key)
+            urls.setdefault(digest, url)
+            keys.setdefault(digest, set()).add(title_key)
         found: set[str] = set()
         firsts: list[tuple[int, str]] = []
         since = self.now - TITLE_WINDOW
         for chunk in _chunks(list(urls)):
-            values = {"title_keys": chunk, "since": since, "source": self.source}
+            values = {"title_hashes": chunk, "since": since, "source": self.source}
             for shared, item_id in self.connection.execute(_FIRST_OF_TITLES, values):
-                if shared is not None:  # (always: the key is in the list)
-                    found.add(shared)
+                if shared is not None:  # (always: the digest is in the list)
+                    found.update(keys[shared])
                     firsts.append((item_id, urls[shared]))
         self._sight(sorted(firsts))
         return found
@@ -685,13 +688,13 @@ class MentionStore(WorkspaceStore):
                 {
                     "key": item.key,
                     "source": source,
-                    "url": item.url,
+                    "url": pack_url(item.url, item.key),
                     "guid": item.guid,
                     "title": item.title,
                     "packed_text": pack_text(item.text),  # "text" stays NULL
                     "published_at": item.published_at,
                     "seen_at": now,
-                    "title_key": item.title_key,
+                    "title_hash": None if item.title_key is None else title_hash(item.title_key),
                     "outlet": item.outlet,
                     "author": item.author,
                     "reply_to": item.reply_to,
@@ -920,7 +923,7 @@ class MentionStore(WorkspaceStore):
                     StoredItem(
                         r.id,
                         r.source,
-                        r.url,
+                        unpack_url(r.url, r.key),
                         r.title,
                         item_text(r.text, r.packed_text),
                         r.published_at,
@@ -999,9 +1002,9 @@ class MentionStore(WorkspaceStore):
             return int(getattr(result, "rowcount", 0) or 0)
 
     def prune_title_keys(self, *, before: datetime) -> int:
-        """Forget the title keys of items seen before ``before``: a story is only looked
-        for by its title within :data:`TITLE_WINDOW`, and a key and its index entry
-        weigh as much as the title.
+        """Forget the title keys (their digests) of items seen before ``before``: a story
+        is only looked for by its title within :data:`TITLE_WINDOW`, and a digest and
+        its index entry would weigh about 20 bytes an item for nothing after.
 
         Read from indexes alone: ids grow with time, so the keys to forget are among
         those of ids up to the newest item seen before ``before`` (the update checks

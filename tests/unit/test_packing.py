@@ -1,5 +1,6 @@
 """Items' texts packed in the store (storage/packing.py, migration 0009): lossless, smaller,
-and the texts an older version kept plain still rescanned, shown and forgotten."""
+and the texts an older version kept plain still rescanned, shown and forgotten; urls
+kept once (migration 0011)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,16 @@ from sqlalchemy import insert, select
 
 from storage.db import open_database
 from storage.models import ItemRow, MentionRow
-from storage.packing import DEFLATE_1, DICTIONARY_1, PLAIN, pack_text, unpack_text
+from storage.packing import (
+    DEFLATE_1,
+    DICTIONARY_1,
+    PLAIN,
+    pack_text,
+    pack_url,
+    title_hash,
+    unpack_text,
+    unpack_url,
+)
 from storage.store import MentionStore, NewItem, NewMention
 from veille.errors import StorageError
 
@@ -222,3 +232,59 @@ def test_going_back_to_migration_0008_gives_the_packed_texts_back_in_plain(
     with engine.connect() as connection:
         rows = dict(connection.execute(sql("select key, text from items")).all())
     assert rows == {"a": ARTICLE, "b": "court"}
+
+
+@pytest.mark.parametrize(
+    ("url", "key", "stored"),
+    [
+        ("https://a.test/x/", "https://a.test/x/", ""),  # a feed item: its key is its url
+        (
+            "https://a.test/x/?utm_source=rss",
+            "https://a.test/x/",
+            "https://a.test/x/?utm_source=rss",
+        ),
+        ("", "guid:42", " "),  # only a guid: no url, not the key
+        ("https://www.facebook.com/1_2", "facebook:1_2", "https://www.facebook.com/1_2"),
+    ],
+    ids=["same", "other", "none", "comment"],
+)
+def test_a_url_is_kept_once_and_comes_back_exactly(url: str, key: str, stored: str) -> None:
+    assert pack_url(url, key) == stored
+    assert unpack_url(stored, key) == url
+
+
+def test_the_title_digest_never_changes() -> None:
+    # a store keeps these: the same key must give the same digest in every version
+    assert title_hash("le cegep de drummondville inaugure son pavillon") == 7129174562287781779
+    assert title_hash("") == -1970711489451281740
+    assert -(2**63) <= title_hash("x" * 500) < 2**63
+
+
+def test_urls_stored_before_are_kept_once_by_the_upgrade_and_given_back(store_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import text as sql
+
+    from storage.db import alembic_config, create_store_engine
+
+    engine = create_store_engine(store_url)
+    command.upgrade(alembic_config(engine), "0010")
+    rows = {"a": "a", "b": "https://b.test/long?ref=rss", "guid:c": ""}
+    with engine.begin() as connection:
+        for key, url in rows.items():
+            connection.execute(
+                insert(ItemRow).values(
+                    key=key, source="A", url=url, title="t", text="texte", seen_at=NOW
+                )
+            )
+    engine.dispose()
+    store = MentionStore(open_database(store_url))
+    with store._read() as session:
+        stored = dict(session.execute(select(ItemRow.key, ItemRow.url)).all())
+    assert stored == {"a": "", "b": "https://b.test/long?ref=rss", "guid:c": " "}
+    urls = sorted(item.url for batch in store.stored_items() for item in batch)
+    assert urls == ["", "a", "https://b.test/long?ref=rss"]  # as the collector gave them
+
+    engine = store._sessions.kw["bind"]
+    command.downgrade(alembic_config(engine), "0010")
+    with engine.connect() as connection:
+        assert dict(connection.execute(sql("select key, url from items")).all()) == rows

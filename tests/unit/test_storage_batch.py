@@ -10,7 +10,9 @@ import pytest
 import storage.store as store_module
 from storage.db import open_database
 from storage.models import ItemRow
+from storage.packing import title_hash
 from storage.store import MentionStore, NewItem, NewMention
+from veille.pipeline import title_key
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 FOUND = NewMention("Cégep de Drummondville", "nom", 100, "au Cégep de Drummondville", 3, 25, False)
@@ -180,8 +182,8 @@ def test_title_keys_are_forgotten_once_out_of_the_window(store: MentionStore) ->
     assert store.prune_title_keys(before=NOW - store_module.TITLE_WINDOW) == 1
     assert store.prune_title_keys(before=NOW - store_module.TITLE_WINDOW) == 0
     with store._read() as session:
-        keys = dict(session.execute(store_module.select(ItemRow.key, ItemRow.title_key)).all())
-    assert keys == {"a1": None, "a2": "histoire du jour"}
+        keys = dict(session.execute(store_module.select(ItemRow.key, ItemRow.title_hash)).all())
+    assert keys == {"a1": None, "a2": title_hash("histoire du jour")}
     # the recent one still makes another source's copy the same story
     assert _save(store, "B", [_item("b1", "histoire du jour"), _item("b2", "vieille histoire")])
     assert _sightings(store) == {"https://a2.test/": ("B",)}
@@ -195,3 +197,64 @@ def test_an_upgraded_store_forgets_its_old_title_keys_a_little_at_each_cycle(
     _save(store, "A", old, now=NOW - timedelta(days=30))
     before = NOW - store_module.TITLE_WINDOW
     assert [store.prune_title_keys(before=before) for _ in range(4)] == [2, 2, 1, 0]
+
+
+def test_the_title_keys_of_an_upgraded_store_still_find_the_same_story(store_url: str) -> None:
+    """Migration 0010: the keys of the last 72 hours become digests (another source's
+    copy is still the same story), older ones are dropped; going back makes them again."""
+    from alembic import command
+    from sqlalchemy import DateTime, column, table
+
+    from storage.db import alembic_config, create_store_engine
+
+    engine = create_store_engine(store_url)
+    command.upgrade(alembic_config(engine), "0009")
+    now = datetime.now(UTC)
+    items = table(
+        "items",
+        *(column(name) for name in ("key", "source", "url", "title", "title_key")),
+        column("seen_at", DateTime()),
+    )
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "insert into sources (name, type, consecutive_failures, items_seen, mentions_found,"
+            " notified_failing) values ('A', 'feed', 0, 2, 0, false)"
+        )
+        for key, title, hours in (
+            ("a1", "Histoire du jour au cégep", 1),
+            ("a2", "Vieille histoire du cégep", 80),
+        ):
+            connection.execute(
+                items.insert().values(
+                    key=key,
+                    source="A",
+                    url=f"https://{key}.test/",
+                    title=title,
+                    title_key=title_key(title, None),
+                    seen_at=(now - timedelta(hours=hours)).replace(tzinfo=None),
+                )
+            )
+    engine.dispose()
+    store = MentionStore(open_database(store_url))
+    store.sync_sources([("A", "feed"), ("B", "feed")])
+    with store._read() as session:
+        digests = dict(session.execute(store_module.select(ItemRow.key, ItemRow.title_hash)).all())
+    assert digests == {"a1": title_hash("histoire du jour au cegep"), "a2": None}
+
+    copies = [
+        replace(_item(key, title_key(title, None)), title=title)
+        for key, title in (("b1", "Histoire du jour au cégep"), ("b2", "Vieille histoire du cégep"))
+    ]
+    _save(store, "B", copies, now=now)
+    assert [m.url for m in store.mentions()] == ["https://b2.test/"]  # b1: the same story
+
+    engine = store._sessions.kw["bind"]
+    command.downgrade(alembic_config(engine), "0009")
+    with engine.connect() as connection:
+        keys = dict(connection.exec_driver_sql("select key, title_key from items").all())
+    assert keys == {
+        "a1": "histoire du jour au cegep",
+        "a2": None,
+        "b1": "histoire du jour au cegep",
+        "b2": "vieille histoire du cegep",
+    }
