@@ -330,12 +330,42 @@ def _digest(rows: Iterable[Any]) -> str:
     return hashed.hexdigest()[:16]
 
 
+def _unpacked(name: str) -> Callable[[], Callable[[Any, str], Any]]:
+    def load() -> Callable[[Any, str], Any]:
+        import storage.packing
+
+        return getattr(storage.packing, name)  # type: ignore[no-any-return]
+
+    return load
+
+
+def _time_text() -> Callable[[Any, str], Any]:
+    """A time as SQLite kept it before migration 0012 (text), from its microseconds."""
+    epoch = datetime(1970, 1, 1)
+
+    def text(value: int | None, key: str) -> str | None:
+        if value is None:
+            return None
+        return (epoch + timedelta(microseconds=value)).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    return text
+
+
+# item columns the store keeps otherwise since a migration: (migration, how to read
+# them back as they were given), as a loader (the functions are the store's own)
+_AS_GIVEN: dict[str, tuple[int, Callable[[], Callable[[Any, str], Any]]]] = {
+    "url": (11, _unpacked("unpack_url")),
+    "guid": (11, _unpacked("unpack_guid")),
+    "published_at": (12, _time_text),
+}
+
+
 def results(database: Path) -> dict[str, Any]:
     """What the cycle stored, in a form that does not depend on ids or on the clock:
     per item column, a digest of (source, key, value) sorted; every mention in id
     order (the digest's order); every sighting; the sources' counters. The items'
-    text, title key and url are compared as the pipeline gave them, however the store
-    keeps them (packed, digests, once)."""
+    text, title key, url, guid and time are compared as the pipeline gave them, however
+    the store keeps them (packed, digests, once, integers)."""
     with sqlite3.connect(database) as connection:
         found: dict[str, Any] = {}
         for column in ITEM_COLUMNS:
@@ -350,13 +380,12 @@ def results(database: Path) -> dict[str, Any]:
                 )
             elif column == "title_key" and _title_column(connection) == "title_hash":
                 rows = _title_keys(connection)
-            elif column == "url" and _revision(connection) >= 11:
-                from storage.packing import unpack_url
-
+            elif column in _AS_GIVEN and _revision(connection) >= _AS_GIVEN[column][0]:
+                given = _AS_GIVEN[column][1]()
                 rows = (
-                    (source, key, unpack_url(url, key))
-                    for source, key, url in connection.execute(
-                        "select source, key, url from items order by 1, 2"
+                    (source, key, given(value, key))
+                    for source, key, value in connection.execute(
+                        f"select source, key, {column} from items order by 1, 2"
                     )
                 )
             else:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -17,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -38,6 +41,41 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+class ItemTime(UTCDateTime):
+    """:class:`UTCDateTime` kept by SQLite as microseconds since 1970 (an 8-byte integer
+    where the text of a time takes 26 bytes, and as much less in an index): the two
+    times every item has, on every one of the hundreds of thousands a store holds
+    (migration 0012). Other databases keep their own timestamp type (8 bytes)."""
+
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def to_integer(value: datetime | None) -> int | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to the store")
+            return (value - EPOCH) // MICROSECOND
+
+        return to_integer
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def from_integer(value: int | None) -> datetime | None:
+            return None if value is None else EPOCH + value * MICROSECOND
+
+        return from_integer
 
 
 class Base(DeclarativeBase):
@@ -86,8 +124,8 @@ class ItemRow(Base):
     # packed_text (storage.packing) since migration 0009, in text before (kept as is)
     text: Mapped[str | None] = mapped_column(Text)
     packed_text: Mapped[bytes | None] = mapped_column(LargeBinary)
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    published_at: Mapped[datetime | None] = mapped_column(ItemTime())
+    seen_at: Mapped[datetime] = mapped_column(ItemTime(), index=True)
     # the 64-bit digest of the item's title key (storage.store.title_hash), for 72 hours
     # (a story is looked for by its title that long): 8 bytes where the key took ~80
     title_hash: Mapped[int | None] = mapped_column(BigInteger, index=True)

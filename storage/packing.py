@@ -2,8 +2,8 @@
 
 An item's text is deflated with a preset dictionary of French words when that makes
 it smaller, else kept as UTF-8; its title key (``veille.pipeline.title_key``) is kept
-as a 64-bit digest (:func:`title_hash`); its url is kept once when it is its key
-(:func:`pack_url`).
+as a 64-bit digest (:func:`title_hash`); its url and guid are kept once when they
+are its key (:func:`pack_url`, :func:`pack_guid`).
 
 A packed text is one byte telling how the rest is written, then the rest:
 
@@ -170,3 +170,14 @@ def unpack_url(stored: str, key: str) -> str:
     if stored == _SAME_AS_KEY:
         return key
     return "" if stored == _NO_URL else stored
+
+
+def pack_guid(guid: str | None, key: str) -> str | None:
+    """``guid`` as the store keeps it for the item of ``key``: empty when it is the key
+    (intake never leaves an empty guid: it makes it None). NEVER CHANGE IT."""
+    return _SAME_AS_KEY if guid == key else guid
+
+
+def unpack_guid(stored: str | None, key: str) -> str | None:
+    """The guid of the item of ``key`` from what the store keeps (:func:`pack_guid`)."""
+    return key if stored == _SAME_AS_KEY else stored

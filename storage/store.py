@@ -27,7 +27,15 @@ from storage.models import (
     SightingRow,
     SourceRow,
 )
-from storage.packing import item_text, pack_text, pack_url, title_hash, unpack_url
+from storage.packing import (
+    item_text,
+    pack_guid,
+    pack_text,
+    pack_url,
+    title_hash,
+    unpack_guid,
+    unpack_url,
+)
 from storage.problems import storage_problem
 from storage.workspace import WorkspaceStore
 from veille.errors import StorageError
@@ -689,7 +697,7 @@ class MentionStore(WorkspaceStore):
                     "key": item.key,
                     "source": source,
                     "url": pack_url(item.url, item.key),
-                    "guid": item.guid,
+                    "guid": pack_guid(item.guid, item.key),
                     "title": item.title,
                     "packed_text": pack_text(item.text),  # "text" stays NULL
                     "published_at": item.published_at,
@@ -812,13 +820,20 @@ class MentionStore(WorkspaceStore):
         """The platform's id of a mention's comment and where it was found, or None."""
         with self._read() as session:
             found = session.execute(
-                select(MentionRow.source, MentionRow.source_type, MentionRow.url, ItemRow.guid)
+                select(
+                    MentionRow.source,
+                    MentionRow.source_type,
+                    MentionRow.url,
+                    ItemRow.guid,
+                    ItemRow.key,
+                )
                 .join(ItemRow, ItemRow.id == MentionRow.item_id)
                 .where(MentionRow.id == mention_id)
             ).first()
             if found is None:
                 return None
-            return Comment(mention_id, found.source, found.source_type, found.url, found.guid)
+            guid = unpack_guid(found.guid, found.key)
+            return Comment(mention_id, found.source, found.source_type, found.url, guid)
 
     def record_moderation(
         self,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from tests.conftest import FeedServer, Workspace
 from veille.cli import main
@@ -137,10 +137,10 @@ def test_a_feed_of_many_items_is_cut_to_the_newest(
     code, _ = _run(workspace, capsys, "run")
 
     assert code == 0
-    ((count, oldest),) = _rows(workspace, "select count(*), min(url) from items")
+    ((count, oldest),) = _rows(workspace, "select count(*), min(key) from items")
     assert count == 1000
-    urls = {row[0] for row in _rows(workspace, "select url from items")}
-    assert "https://journal.test/n1199" in urls and "https://journal.test/n199" not in urls
+    keys = {row[0] for row in _rows(workspace, "select key from items")}
+    assert "https://journal.test/n1199" in keys and "https://journal.test/n199" not in keys
     ((warning,),) = _rows(workspace, "select last_warning from sources")
     assert "200 élément(s) laissé(s) de côté" in str(warning)
 
@@ -194,6 +194,7 @@ def test_a_source_whose_news_always_comes_first_elsewhere_is_not_silent(
 ) -> None:
     from collectors import options_models
     from storage.db import open_database
+    from storage.models import ItemRow
     from storage.store import MentionStore
     from veille.config import load_config
     from veille.digest import is_stale
@@ -204,7 +205,7 @@ def test_a_source_whose_news_always_comes_first_elsewhere_is_not_silent(
             connection.execute(
                 text("update sources set last_new_item_at = :t, first_success_at = :t"), {"t": then}
             )
-            connection.execute(text("update items set seen_at = :t"), {"t": then})
+            connection.execute(update(ItemRow).values(seen_at=then.replace(tzinfo=UTC)))
 
     old = _item(NAMED, "https://journal.test/pavillon")
     feed_server.add("/rapide.xml", _rss(old))

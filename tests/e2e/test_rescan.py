@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import bindparam, select, update
@@ -116,7 +117,7 @@ def test_old_text_and_old_items_are_pruned_and_not_judged(
     workspace.write(sources, at="23:59")
     assert veille("run").code == 0
     with workspace.connect() as db:
-        db.exec_driver_sql("update items set seen_at = '2020-01-01 00:00:00'")
+        db.execute(update(ItemRow).values(seen_at=datetime(2020, 1, 1, tzinfo=UTC)))
     workspace.write(sources, at="23:59", extra="")
     text = workspace.config.read_text(encoding="utf-8").replace(
         "storage:\n  url: sqlite:///veille.db",

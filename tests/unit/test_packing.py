@@ -18,9 +18,11 @@ from storage.packing import (
     DEFLATE_1,
     DICTIONARY_1,
     PLAIN,
+    pack_guid,
     pack_text,
     pack_url,
     title_hash,
+    unpack_guid,
     unpack_text,
     unpack_url,
 )
@@ -253,6 +255,16 @@ def test_a_url_is_kept_once_and_comes_back_exactly(url: str, key: str, stored: s
     assert unpack_url(stored, key) == url
 
 
+@pytest.mark.parametrize(
+    ("guid", "stored"),
+    [("https://a.test/x/", ""), ("https://a.test/?p=7", "https://a.test/?p=7"), (None, None)],
+    ids=["same", "other", "none"],
+)
+def test_a_guid_is_kept_once_and_comes_back_exactly(guid: str | None, stored: str | None) -> None:
+    assert pack_guid(guid, "https://a.test/x/") == stored
+    assert unpack_guid(stored, "https://a.test/x/") == guid
+
+
 def test_the_title_digest_never_changes() -> None:
     # a store keeps these: the same key must give the same digest in every version
     assert title_hash("le cegep de drummondville inaugure son pavillon") == 7129174562287781779
@@ -260,7 +272,9 @@ def test_the_title_digest_never_changes() -> None:
     assert -(2**63) <= title_hash("x" * 500) < 2**63
 
 
-def test_urls_stored_before_are_kept_once_by_the_upgrade_and_given_back(store_url: str) -> None:
+def test_urls_and_guids_stored_before_are_kept_once_by_the_upgrade_and_given_back(
+    store_url: str,
+) -> None:
     from alembic import command
     from sqlalchemy import text as sql
 
@@ -268,23 +282,37 @@ def test_urls_stored_before_are_kept_once_by_the_upgrade_and_given_back(store_ur
 
     engine = create_store_engine(store_url)
     command.upgrade(alembic_config(engine), "0010")
-    rows = {"a": "a", "b": "https://b.test/long?ref=rss", "guid:c": ""}
+    rows = {  # key: (url, guid)
+        "a": ("a", "a"),
+        "b": ("https://b.test/long?ref=rss", "https://b.test/?p=2"),
+        "guid:c": ("", "c"),
+        "d": ("d", None),
+    }
     with engine.begin() as connection:
-        for key, url in rows.items():
+        for key, (url, guid) in rows.items():
             connection.execute(
                 insert(ItemRow).values(
-                    key=key, source="A", url=url, title="t", text="texte", seen_at=NOW
+                    key=key, source="A", url=url, guid=guid, title="t", text="texte", seen_at=NOW
                 )
             )
     engine.dispose()
     store = MentionStore(open_database(store_url))
     with store._read() as session:
-        stored = dict(session.execute(select(ItemRow.key, ItemRow.url)).all())
-    assert stored == {"a": "", "b": "https://b.test/long?ref=rss", "guid:c": " "}
+        stored = {
+            key: (url, guid)
+            for key, url, guid in session.execute(select(ItemRow.key, ItemRow.url, ItemRow.guid))
+        }
+    assert stored == {
+        "a": ("", ""),
+        "b": ("https://b.test/long?ref=rss", "https://b.test/?p=2"),
+        "guid:c": (" ", "c"),
+        "d": ("", None),
+    }
     urls = sorted(item.url for batch in store.stored_items() for item in batch)
-    assert urls == ["", "a", "https://b.test/long?ref=rss"]  # as the collector gave them
+    assert urls == ["", "a", "d", "https://b.test/long?ref=rss"]  # as the collector gave them
 
     engine = store._sessions.kw["bind"]
     command.downgrade(alembic_config(engine), "0010")
     with engine.connect() as connection:
-        assert dict(connection.execute(sql("select key, url from items")).all()) == rows
+        again = connection.execute(sql("select key, url, guid from items"))
+        assert {key: (url, guid) for key, url, guid in again} == rows

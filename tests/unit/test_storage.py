@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import open_database
@@ -148,6 +149,8 @@ def test_an_existing_database_upgrades_without_loss(store_url: str) -> None:
     engine.dispose()
     store = MentionStore(open_database(url))
     assert store.counts()["items"] == 1
+    ((item,),) = store.stored_items()
+    assert (item.url, item.text) == ("https://a.test/", "Texte")
     assert store.sources()["S"].items_seen == 1
     assert store.sources()["S"].next_attempt_at is None
 
@@ -175,3 +178,74 @@ def test_old_items_are_pruned_but_mentions_kept_forever(store: MentionStore) -> 
     assert store.prune_items(before=NOW - timedelta(days=180)) == 1
     assert store.known_keys(["a", "b", "c"]) == {"a", "c"}
     assert store.counts()["mentions"] == 1
+
+
+def test_item_times_are_kept_exactly_whatever_the_database(store: MentionStore) -> None:
+    """SQLite keeps them as integers (migration 0012): to the microsecond, before 1970
+    too, and compared as times (retention, rescan since a time)."""
+    times = {
+        "a": datetime(2026, 11, 28, 11, 59, 59, 999_999, tzinfo=UTC),
+        "b": datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC),
+    }
+    for key, when in times.items():
+        store.save_batch(
+            source="S",
+            source_type="feed",
+            items=[replace(_item(key, mention=False), published_at=when)],
+            etag=None,
+            last_modified=None,
+            now=when,
+        )
+    with store._read() as session:
+        rows = session.execute(select(ItemRow.key, ItemRow.seen_at, ItemRow.published_at))
+        assert {key: (seen, published) for key, seen, published in rows} == {
+            key: (when, when) for key, when in times.items()
+        }
+    since = [i.url for batch in store.stored_items(since=times["a"]) for i in batch]
+    assert since == ["a"]
+    assert store.prune_items(before=times["a"]) == 1  # b, seen before 1970
+    assert store.prune_items(before=times["a"]) == 0
+
+
+def test_item_times_written_as_text_before_become_integers_and_back(store_url: str) -> None:
+    from alembic import command
+
+    from storage.db import alembic_config, create_store_engine
+
+    engine = create_store_engine(store_url)
+    command.upgrade(alembic_config(engine), "0011")
+    written = ("2026-11-29 23:30:28.112321", "1969-12-31 23:59:59.500000", "2026-11-01 00:00:00")
+    with engine.begin() as connection:
+        for n, when in enumerate(written):
+            connection.execute(
+                text(
+                    "insert into items (key, source, url, title, seen_at, published_at)"
+                    " values (:key, 'S', '', 't', :when, :when)"
+                ),
+                {"key": f"k{n}", "when": when},
+            )
+    engine.dispose()
+    store = MentionStore(open_database(store_url))
+    with store._read() as session:
+        rows = session.execute(select(ItemRow.seen_at, ItemRow.published_at).order_by(ItemRow.key))
+        assert [tuple(row) for row in rows] == [
+            (when, when)
+            for when in (
+                datetime(2026, 11, 29, 23, 30, 28, 112_321, tzinfo=UTC),
+                datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC),
+                datetime(2026, 11, 1, tzinfo=UTC),
+            )
+        ]
+    engine = store._sessions.kw["bind"]
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            kinds = connection.exec_driver_sql("select distinct typeof(seen_at) from items")
+            assert kinds.scalars().all() == ["integer"]
+    command.downgrade(alembic_config(engine), "0011")
+    with engine.connect() as connection:
+        again = connection.execute(text("select seen_at from items order by key")).scalars()
+        assert [str(when) for when in again] == [
+            "2026-11-29 23:30:28.112321",
+            "1969-12-31 23:59:59.500000",
+            "2026-11-01 00:00:00" + (".000000" if engine.dialect.name == "sqlite" else ""),
+        ]
