@@ -251,7 +251,13 @@ def store_size(database: Path) -> dict[str, Any]:
                 (
                     size.format(f"case when m.id is null then {text} end"),
                     size.format(f"case when m.id is not null then {text} end"),
-                    size.format("i.title") + " + " + size.format(f"i.{_title_column(connection)}"),
+                    size.format("i.title")
+                    + " + "
+                    + (
+                        "8 * count(i.title_hash)"  # an integer: 8 bytes (its text is longer)
+                        if _title_column(connection) == "title_hash"
+                        else size.format("i.title_key")
+                    ),
                     " + ".join(size.format(f"i.{c}") for c in ("key", "url", "guid")),
                 )
             )

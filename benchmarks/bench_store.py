@@ -19,6 +19,7 @@ empty one; peak memory under 300 MB.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import random
 import resource
@@ -26,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -51,17 +53,23 @@ def fill(url: str, items: int, mentions: int) -> None:
     grow with time, as the pipeline stores them); one in ``items // mentions`` is a
     mention. Title keys as the version measured leaves them: on the last 72 hours'
     items where the store forgets them after (prune_title_keys), else on every item
-    (as digests where it keeps digests: migration 0010);
+    (as digests where it keeps digests: migration 0010); urls and guids kept once
+    where it keeps them once (migration 0011);
     texts as it writes them: packed where it packs them (migration 0009)."""
     keeps_all_title_keys = not hasattr(MentionStore, "prune_title_keys")
     packs = hasattr(ItemRow, "packed_text")
+    packing = importlib.import_module("storage.packing") if packs else None
     if packs:
         from storage.packing import pack_text
-    title_column, title_value = "title_key", str  # digests since migration 0010
-    if hasattr(ItemRow, "title_hash"):
-        from storage.packing import title_hash
 
-        title_column, title_value = "title_hash", title_hash
+    def as_given(value: str | None, key: str) -> str | None:
+        return value
+
+    # kept once since migration 0011, title keys as digests since migration 0010
+    keep_url = getattr(packing, "pack_url", as_given)
+    keep_guid = getattr(packing, "pack_guid", as_given)
+    title_column = "title_hash" if hasattr(ItemRow, "title_hash") else "title_key"
+    title_value: Callable[[str], object] = getattr(packing, "title_hash", str)
     factory = open_database(url)
     store = MentionStore(factory)
     store.sync_sources([(f"Ancienne source {n}", "feed") for n in range(100)])
@@ -86,8 +94,10 @@ def fill(url: str, items: int, mentions: int) -> None:
                 {
                     "key": link,
                     "source": f"Ancienne source {source}",
-                    "url": link,
-                    "guid": link if i % 2 else f"https://ancien{source}.test/?p={i}",
+                    "url": keep_url(link, link),
+                    "guid": keep_guid(
+                        link if i % 2 else f"https://ancien{source}.test/?p={i}", link
+                    ),
                     "title": heading.capitalize(),
                     **(
                         {"packed_text": pack_text(text) if text is not None else None}
