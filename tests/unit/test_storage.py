@@ -249,3 +249,33 @@ def test_item_times_written_as_text_before_become_integers_and_back(store_url: s
             "1969-12-31 23:59:59.500000",
             "2026-11-01 00:00:00" + (".000000" if engine.dialect.name == "sqlite" else ""),
         ]
+
+
+def test_a_store_goes_back_to_the_first_schema_and_returns_without_loss(
+    store: MentionStore,
+) -> None:
+    """Every migration's downgrade works on a store with data (foreign keys point at
+    items and mentions: SQLite must not copy them), and what the first schema holds
+    comes back whole."""
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    store.save_batch(
+        source="S",
+        source_type="feed",
+        items=[replace(_item("https://a.test/x/"), title="Un titre assez long pour une clé")],
+        etag=None,
+        last_modified=None,
+        now=NOW,
+    )
+    before = (store.mentions(), list(store.stored_items()))
+    engine = store._sessions.kw["bind"]
+    command.downgrade(alembic_config(engine), "0001")
+    with engine.connect() as connection:
+        rows = connection.execute(text("select key, url, text from items")).all()
+    assert [tuple(row) for row in rows] == [("https://a.test/x/", "https://a.test/x/", "texte")]
+    command.upgrade(alembic_config(engine), "head")
+    assert (store.mentions(), list(store.stored_items())) == before
+    command.downgrade(alembic_config(engine), "base")
+    assert inspect(engine).get_table_names() == ["alembic_version"]

@@ -22,5 +22,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("mentions", schema=None) as batch_op:
-        batch_op.drop_column("status_by_hand")
+    # in place, not in batch: SQLite (3.35 and later) drops a column where it stands,
+    # where copying a table others point at would break their foreign keys
+    op.drop_column("mentions", "status_by_hand")

@@ -28,11 +28,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sources", schema=None) as batch_op:
-        batch_op.drop_column("last_rejection")
-        batch_op.drop_column("items_rejected")
-    with op.batch_alter_table("mentions", schema=None) as batch_op:
-        batch_op.drop_column("urgent_keyword")
-        batch_op.drop_column("outlet")
-    with op.batch_alter_table("items", schema=None) as batch_op:
-        batch_op.drop_column("outlet")
+    # in place, not in batch: SQLite (3.35 and later) drops a column where it stands,
+    # where copying a table others point at would break their foreign keys
+    op.drop_column("sources", "last_rejection")
+    op.drop_column("sources", "items_rejected")
+    op.drop_column("mentions", "urgent_keyword")
+    op.drop_column("mentions", "outlet")
+    op.drop_column("items", "outlet")

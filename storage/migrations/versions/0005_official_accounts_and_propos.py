@@ -48,13 +48,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("moderations")
-    with op.batch_alter_table("sources", schema=None) as batch_op:
-        batch_op.drop_column("cursor")
-    with op.batch_alter_table("mentions", schema=None) as batch_op:
-        for column in ("propos_reason", "propos_words", "propos_severity", "propos"):
-            batch_op.drop_column(column)
-        batch_op.drop_column("reply_to")
-        batch_op.drop_column("author")
-    with op.batch_alter_table("items", schema=None) as batch_op:
-        batch_op.drop_column("reply_to")
-        batch_op.drop_column("author")
+    # in place, not in batch: SQLite (3.35 and later) drops a column where it stands,
+    # where copying a table others point at would break their foreign keys
+    op.drop_column("sources", "cursor")
+    for column in ("propos_reason", "propos_words", "propos_severity", "propos", "reply_to"):
+        op.drop_column("mentions", column)
+    op.drop_column("mentions", "author")
+    op.drop_column("items", "reply_to")
+    op.drop_column("items", "author")
