@@ -126,7 +126,7 @@ class ItemRow(Base):
     packed_text: Mapped[bytes | None] = mapped_column(LargeBinary)
     published_at: Mapped[datetime | None] = mapped_column(ItemTime())
     seen_at: Mapped[datetime] = mapped_column(ItemTime(), index=True)
-    # the 64-bit digest of the item's title key (storage.store.title_hash), for 72 hours
+    # the 64-bit digest of the item's title key (storage.packing.title_hash), for 72 hours
     # (a story is looked for by its title that long): 8 bytes where the key took ~80
     title_hash: Mapped[int | None] = mapped_column(BigInteger, index=True)
     outlet: Mapped[str | None] = mapped_column(String(300))  # the publisher, when known
