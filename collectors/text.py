@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-from veille.sanitize import clean_text
+from veille.sanitize import clean_text, shorten
 
 # runs of spaces to fold into one (a single space is left alone: nothing to do)
 _SPACES = re.compile(r"[ \t\f\v\u00a0]{2,}|[\t\f\v\u00a0]")
@@ -231,13 +231,10 @@ def url_domain(url: str) -> str | None:
 
 
 def excerpt(text: str, limit: int = TITLE_EXCERPT) -> str:
-    """The first words of ``text``, about ``limit`` characters cut on a word boundary,
-    with "…" when cut: the title of a post that has none (Mastodon)."""
-    flat = one_line(text)
-    if len(flat) <= limit:
-        return flat
-    cut = flat[: limit + 1].rsplit(" ", 1)[0] if " " in flat[: limit + 1] else flat[:limit]
-    return cut.rstrip(" ,;:.-–—") + "…"
+    """The first words of ``text`` on one line, at most ``limit`` characters and the "…"
+    that says they were cut (:func:`veille.sanitize.shorten`): the title of a post that
+    has none (Mastodon)."""
+    return shorten(one_line(text), limit + 1)
 
 
 def plausible_time(value: datetime | None) -> datetime | None:

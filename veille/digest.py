@@ -29,7 +29,7 @@ from matchers.normalize import fold_plain
 from storage.store import MentionRecord, SourceRecord
 from veille.config import SourceConfig
 from veille.rendering import LOCALE, number, render
-from veille.sanitize import clean_text, one_line, safe_link
+from veille.sanitize import clean_text, one_line, safe_link, shorten
 
 GROUP_ORDER = ("feed", "search", "page")
 ACCOUNT = "account"  # comments on the official accounts: counted per account, flagged listed
@@ -137,15 +137,7 @@ def _duration_fr(since: datetime, now: datetime) -> str:
     return "en panne depuis moins d'une heure"
 
 
-def clip(text: str, limit: int) -> str:
-    """``text`` cut on a word so that it (with « … ») fits in ``limit`` characters."""
-    if len(text) <= limit:
-        return text
-    cut = text[: max(1, limit - 1)]
-    space = cut.rfind(" ")
-    if not text[len(cut)].isspace() and space > limit // 2:  # do not end on half a word
-        cut = cut[:space]
-    return cut.rstrip(" ,;:.-—–…") + "…"
+clip = shorten  # the name veille.alerts still imports from here
 
 
 _INLINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85\t]+")
@@ -182,7 +174,7 @@ def heading_of(mention: MentionRecord) -> str:
     if not words.strip(" …"):
         return NO_HEADING
     cut_short = words.endswith("…")  # the snippet stops before the text does
-    heading = clip(words.removesuffix("…").rstrip(), HEADING_LENGTH)
+    heading = shorten(words.removesuffix("…").rstrip(), HEADING_LENGTH)
     return heading + "…" if cut_short and not heading.endswith("…") else heading
 
 
@@ -216,8 +208,8 @@ def entry_of(
         also=", ".join(one_line(s) for s in mention.also_seen if s != mention.source),
         href=safe_link(mention.url),
         keyword=one_line(keyword or mention.urgent_keyword or ""),
-        author=clip(one_line(mention.author or ""), 80),
-        reply_to=clip(one_line(mention.reply_to or ""), 80),
+        author=shorten(one_line(mention.author or ""), 80),
+        reply_to=shorten(one_line(mention.reply_to or ""), 80),
         propos=one_line(mention.propos_reason or ""),
         number=mention.id,
         workspace=f"{base_url}/mentions/{mention.id}" if base_url else None,

@@ -6,7 +6,8 @@ anyone. Before the pipeline uses an item, :func:`clean_item`:
 - turns values of the wrong type into text (a list where a string was
   expected is joined) or refuses the item when its link is unusable;
 - removes NUL, control and bidirectional-override characters;
-- clips titles to :data:`MAX_TITLE` characters and texts to :data:`MAX_TEXT`;
+- shortens titles to :data:`MAX_TITLE` characters and texts to :data:`MAX_TEXT`
+  (:func:`veille.sanitize.shorten`: on a word, with « … »);
 - takes a time without a zone as UTC and brings a time in the future (a year
   9999, a Reddit ``created_utc`` of 1e20) back to the time it was found.
 
@@ -22,7 +23,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from collectors.base import Item
-from veille.sanitize import clean_text, one_line
+from veille.sanitize import clean_text, one_line, shorten
 from veille.urls import canonical_url, item_key
 
 MAX_ITEMS = 1000  # items kept from one visit of one source (the newest)
@@ -47,10 +48,6 @@ def _as_text(value: object) -> str:
     if isinstance(value, dict):
         return ""
     return str(value)
-
-
-def _clip(text: str, size: int) -> str:
-    return text if len(text) <= size else text[: size - 1].rstrip() + "…"
 
 
 def clean_time(value: object, now: datetime) -> datetime | None:
@@ -84,19 +81,19 @@ def clean_item(item: Item, now: datetime) -> tuple[str, Item]:
             if url.startswith(("http://", "https://")):
                 canonical_url(url)  # the store keeps the canonical URL: it must parse
     except (ValueError, UnicodeError) as exc:
-        raise RejectedItem(f"lien invalide « {_clip(url, 80)} » ({exc})") from None
-    outlet = _clip(one_line(_as_text(item.outlet)), MAX_OUTLET) or None
+        raise RejectedItem(f"lien invalide « {shorten(url, 80)} » ({exc})") from None
+    outlet = shorten(one_line(_as_text(item.outlet)), MAX_OUTLET) or None
     cleaned = replace(
         item,
         url=url,
         guid=guid,
-        title=_clip(one_line(_as_text(item.title)), MAX_TITLE),
-        text=_clip(clean_text(_as_text(item.text)), MAX_TEXT),
+        title=shorten(one_line(_as_text(item.title)), MAX_TITLE),
+        text=shorten(clean_text(_as_text(item.text)), MAX_TEXT),
         published_at=clean_time(item.published_at, now),
         outlet=outlet,
         key=key,
-        author=_clip(one_line(_as_text(item.author)), MAX_OUTLET) or None,
-        reply_to=_clip(one_line(_as_text(item.reply_to)), MAX_TITLE) or None,
+        author=shorten(one_line(_as_text(item.author)), MAX_OUTLET) or None,
+        reply_to=shorten(one_line(_as_text(item.reply_to)), MAX_TITLE) or None,
     )
     return key, cleaned
 

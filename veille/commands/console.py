@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from collectors import options_models
 from veille.config import Config, config_path, load_config, parse_duration
 from veille.errors import UsageError
-from veille.sanitize import one_line
+from veille.sanitize import one_line, shorten
 
 
 def config_of(args: argparse.Namespace) -> Config:
@@ -41,9 +41,9 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def clip(text: str, size: int) -> str:
-    """``text`` on one line, without control or bidi characters, at most ``size`` long."""
-    text = " ".join(one_line(text).split())
-    return text if len(text) <= size else text[: size - 1] + "…"
+    """A table cell: ``text`` on one line, single-spaced, without control or bidi
+    characters, shortened to ``size`` characters (:func:`veille.sanitize.shorten`)."""
+    return shorten(" ".join(one_line(text).split()), size)
 
 
 def until(value: datetime, config: Config) -> str:

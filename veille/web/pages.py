@@ -16,7 +16,7 @@ from veille.alerts import propos_label
 from veille.errors import UsageError
 from veille.moderation import hidable_source, hide_mention
 from veille.pipeline import matched_text
-from veille.sanitize import safe_link
+from veille.sanitize import safe_link, shorten
 from veille.statuses import STATUS_EXCLUDED, STATUSES, TONES
 from veille.users import hash_password, verify_password
 from veille.web.charts import MEAN_WINDOW, bar_chart, daily_chart, kind_label
@@ -361,7 +361,9 @@ class Pages:
             urgent=site.store.urgent_count(since),
             tones=[(tone, tones.get(tone, 0)) for tone in TONES],
             untoned=max(0, found - sum(tones.values())),
-            outlets=bar_chart([(_clip(name, 30), count) for name, count in outlets]),
+            outlets=bar_chart(
+                [(shorten(" ".join(name.split()), 30), count) for name, count in outlets]
+            ),
             health=source_health(site.config.sources, site.store.sources(), now),
             since_day=_day(since, site),
         )
@@ -369,11 +371,6 @@ class Pages:
 
 def _day(moment: datetime, site: Site) -> str:
     return moment.astimezone(site.zone).strftime("%Y-%m-%d")
-
-
-def _clip(text: str, size: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= size else text[: size - 1] + "…"
 
 
 def _tags(value: object) -> tuple[str, ...]:
