@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 
 from matchers.normalize import fold_plain
 from storage.store import MentionRecord, SourceRecord
-from veille.digest import clip, entry_of, of_brand
+from veille.digest import entry_of, of_brand
 from veille.errors import StorageError
 from veille.rendering import render
-from veille.sanitize import one_line
+from veille.sanitize import one_line, shorten
 
-SUBJECT_LENGTH = 150  # an alert's subject is clipped to this many characters
+SUBJECT_LENGTH = 150  # an alert's subject is shortened to this many characters
 
 
 class KeywordSpotter:
@@ -76,11 +76,11 @@ def propos_label(category: str) -> str:
 
 def alert_subject(heading: str, where: str, keyword: str | None) -> str:
     """« URGENT — « plainte » : <titre> (<média>) », at most SUBJECT_LENGTH characters."""
-    where = clip(one_line(where), 60)
-    lead = f"URGENT — « {clip(one_line(keyword), 40)} » : " if keyword else "URGENT — "
+    where = shorten(one_line(where), 60)
+    lead = f"URGENT — « {shorten(one_line(keyword), 40)} » : " if keyword else "URGENT — "
     tail = f" ({where})" if where else ""
     room = max(20, SUBJECT_LENGTH - len(lead) - len(tail))
-    return lead + clip(one_line(heading), room) + tail
+    return lead + shorten(one_line(heading), room) + tail
 
 
 def build_alert(
@@ -99,7 +99,7 @@ def build_alert(
     entry = entry_of(mention, zone, keyword=keyword, base_url=base_url)
     where = mention.outlet or mention.source
     if mention.propos and keyword is None:  # flagged by the propos detector
-        subject = clip(
+        subject = shorten(
             one_line(f"Propos à vérifier sur {where} — {propos_label(mention.propos)}"),
             SUBJECT_LENGTH,
         )
@@ -183,7 +183,7 @@ def build_spike_notice(
         f"contre {mean:.1f} par jour en moyenne sur les 28 jours précédents.",
         "",
         "Les plus récentes :",
-        *(f"  - {clip(one_line(title), 120)}" for title in titles),
+        *(f"  - {shorten(one_line(title), 120)}" for title in titles),
         "",
         "Elles figureront toutes dans le prochain résumé quotidien.",
     ]

@@ -137,9 +137,6 @@ def _duration_fr(since: datetime, now: datetime) -> str:
     return "en panne depuis moins d'une heure"
 
 
-clip = shorten  # the name veille.alerts still imports from here
-
-
 _INLINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85\t]+")
 # A snippet may start at the separator the pipeline puts between title and body.
 _LEADING_DASH = re.compile(r"^(\s*(?:…\s*)?)[—–-]+\s+")
