@@ -9,6 +9,7 @@ workspace) get their store, matcher, notifier, HTTP client and collectors from
 from __future__ import annotations
 
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +44,13 @@ class App:
     client: HttpClient
     collectors: dict[str, Collector]
 
-    def run(self, *, force_all: bool = False, only: set[str] | None = None) -> RunReport:
+    def run(
+        self,
+        *,
+        force_all: bool = False,
+        only: set[str] | None = None,
+        stopping: threading.Event | None = None,
+    ) -> RunReport:
         """One cycle of :func:`veille.pipeline.run_once` with this app's parts."""
         return run_once(
             self.config,
@@ -55,6 +62,7 @@ class App:
             clock=utc_now,
             force_all=force_all,
             only=only,
+            stopping=stopping,
         )
 
 

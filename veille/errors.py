@@ -67,6 +67,11 @@ class StorageError(VeilleError):
     """The store could not be opened, migrated or written."""
 
 
+class CycleStopped(VeilleError):
+    """A cycle was asked to stop (the daemon got SIGTERM) while it fetched: the
+    sources already stored stay stored, the others are visited next time."""
+
+
 _OS_REASONS = {
     errno.EACCES: "permission refusée",
     errno.EPERM: "permission refusée",

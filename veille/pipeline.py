@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Collection as Collection_
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +37,7 @@ from storage.store import TITLE_WINDOW, MentionStore, NewItem, NewMention, Sourc
 from storage.workspace import on_site
 from veille.alerts import KeywordSpotter
 from veille.config import Config, SourceConfig
-from veille.errors import DeliveryError, SourceError, StorageError
+from veille.errors import CycleStopped, DeliveryError, SourceError, StorageError
 from veille.intake import MAX_ITEMS, RejectedItem, clean_item, newest
 from veille.notify import Notifier
 from veille.urls import canonical_url
@@ -151,11 +152,15 @@ async def _collect_all(
     jobs: Sequence[tuple[Collector, SourceState]],
     handle: Callable[[int, Collection | SourceError], SourceOutcome],
     quick: Callable[[int, Collection | SourceError], SourceOutcome | None] | None = None,
+    stopping: threading.Event | None = None,
 ) -> list[SourceOutcome]:
     """Collect every job concurrently; results are handled (matched, stored) in one worker
     thread while the other sources are still being fetched, in the order of config.yaml,
     so that the first source listed is the one a shared story is credited to. A result
-    ``quick`` answers for (a visit that found nothing new) stays on the event loop."""
+    ``quick`` answers for (a visit that found nothing new) stays on the event loop.
+
+    When ``stopping`` is set, the fetches still running are cancelled, the source being
+    stored is finished (its one transaction), and :class:`CycleStopped` is raised."""
     loop = asyncio.get_running_loop()
     handled = [asyncio.Event() for _ in jobs]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="veille-store") as worker:
@@ -173,7 +178,25 @@ async def _collect_all(
                 handled[index].set()
 
         async with client:
-            return await asyncio.gather(*(one(i, c, s) for i, (c, s) in enumerate(jobs)))
+            gathered = asyncio.gather(*(one(i, c, s) for i, (c, s) in enumerate(jobs)))
+            if stopping is None:
+                return await gathered
+            watch = asyncio.ensure_future(_stopped(stopping))
+            await asyncio.wait((gathered, watch), return_when=asyncio.FIRST_COMPLETED)
+            if not gathered.done():
+                gathered.cancel()
+                await asyncio.gather(gathered, return_exceptions=True)
+                raise CycleStopped("cycle abandonné : veille s'arrête")
+            watch.cancel()
+            return gathered.result()
+
+
+STOP_POLL = 0.1  # seconds between two looks at the stop request
+
+
+async def _stopped(stopping: threading.Event) -> None:
+    while not stopping.is_set():
+        await asyncio.sleep(STOP_POLL)
 
 
 _TITLE_NOISE = re.compile(r"[^a-z0-9]+")
@@ -434,9 +457,11 @@ def collect_and_store(
     now: datetime,
     force_all: bool = False,
     only: Collection_[str] | None = None,
+    stopping: threading.Event | None = None,
 ) -> tuple[tuple[SourceOutcome, ...], tuple[Waiting, ...]]:
     """Visit the due sources; returns their outcomes, and the sources that asked to be
-    left alone until later (Retry-After, a paused host)."""
+    left alone until later (Retry-After, a paused host). :class:`CycleStopped` when
+    ``stopping`` is set before the visits are done."""
     enabled = [s for s in config.enabled_sources if only is None or s.name in only]
     store.sync_sources((s.name, s.type) for s in enabled)
     records = store.sources([s.name for s in enabled])
@@ -517,7 +542,7 @@ def collect_and_store(
             )
         return outcome
 
-    outcomes = asyncio.run(_collect_all(client, jobs, handle, quick))
+    outcomes = asyncio.run(_collect_all(client, jobs, handle, quick, stopping))
     record_unchanged()
     return tuple(outcomes), waiting
 
@@ -610,10 +635,13 @@ def run_once(
     clock: Clock = utc_now,
     force_all: bool = False,
     only: Collection_[str] | None = None,
+    stopping: threading.Event | None = None,
 ) -> RunReport:
     """One full cycle (of the sources named in ``only``, if given): collect and store,
     then send the urgent alerts, the admins' notices and the digest if it is due. A
-    digest a crash left reserved goes out again first. The caller holds the run lock."""
+    digest a crash left reserved goes out again first. The caller holds the run lock.
+    ``stopping`` set while the sources are fetched ends the cycle there
+    (:class:`CycleStopped`: nothing is sent)."""
     prune(config, store, clock())
     item_matcher.ignored_sites = store.excluded_domains()
     errors: list[str] = []
@@ -630,6 +658,7 @@ def run_once(
         now=clock(),
         force_all=force_all,
         only=only,
+        stopping=stopping,
     )
     alerts = notices = 0
     subject = None

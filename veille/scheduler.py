@@ -14,9 +14,10 @@
 - jobs run one at a time (one worker thread), ``max_instances=1``, missed runs
   coalesced with a grace period, so a suspended laptop or a restart does not
   fire a burst;
-- SIGTERM or SIGINT stops it within :data:`STOP_WITHIN` seconds; a cycle still
-  running then is abandoned, and since every source's batch is one transaction
-  the store stays consistent.
+- SIGTERM or SIGINT stops it within :data:`STOP_WITHIN` seconds: a cycle that is
+  fetching stops at once (its fetches are cancelled, the source being stored is
+  finished), one busy elsewhere (sending an email) is abandoned after that time;
+  since every source's batch is one transaction the store stays consistent.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from veille.config import Config
-from veille.errors import StorageError
+from veille.errors import CycleStopped, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +94,10 @@ class Daemon:
         cycle: Callable[[str | None], None],
         digest: Callable[[], None],
         on_storage_error: Callable[[StorageError | None], None] | None = None,
+        stopping: threading.Event | None = None,
     ):
         self._busy = threading.Lock()
-        self._stop = threading.Event()
+        self._stop = stopping or threading.Event()  # the cycles watch it too
         self._cycle = cycle
         self._digest = digest
         self._on_storage_error = on_storage_error
@@ -117,6 +119,9 @@ class Daemon:
         with self._busy:
             try:
                 job()
+            except CycleStopped:
+                log.warning("Cycle abandonné à l'arrêt : les sources déjà enregistrées le restent")
+                return
             except StorageError as exc:
                 log.error("Base de données inutilisable (%s) : %s", what, exc)
                 if not self._storage_down:

@@ -71,6 +71,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
 
 def _run_daemon(config: Config) -> int:
     app = build_app(config)
+    stopping = threading.Event()  # set by SIGTERM/SIGINT: a cycle then ends quickly
 
     # A StorageError leaves these jobs: the Daemon logs it on one line, tells the
     # admins once, and the next job tries again.
@@ -79,7 +80,7 @@ def _run_daemon(config: Config) -> int:
         if lock is None:
             return
         with lock:
-            app.run(only=None if name is None else {name})
+            app.run(only=None if name is None else {name}, stopping=stopping)
 
     def digest() -> None:
         lock = wait_for_lock(config, seconds=300)
@@ -101,6 +102,7 @@ def _run_daemon(config: Config) -> int:
         cycle=cycle,
         digest=digest,
         on_storage_error=storage_notice,
+        stopping=stopping,
     )
     if config.web is None:
         return daemon.run()
