@@ -53,7 +53,13 @@ are whole words: "cave" is not in "concave" or "Cavendish", "con" not in
   consequence announced ("tu vas te réveiller à l'hôpital"), victims announced
   ("il va y avoir des morts si…"), a punishment deserved ("mériteraient une
   bonne volée"), someone's property destroyed ("brûler votre bâtisse"), someone
-  hunted ("avant que je te trouve", "dors les yeux ouverts").
+  hunted ("avant que je te trouve", "dors les yeux ouverts"). Veiled threats:
+  an ominous sequel ("tu vas voir.", "ça va faire mal"), someone waited for
+  where they are ("les attendre à la sortie"), harm done "in two", a weapon one
+  has — each with a second sign (a provocation "si tu recommences", "la
+  prochaine fois", a hint "je dis ça de même", a weapon, an angry emoji); a
+  warning about where one goes ("fais attention quand tu sors du
+  stationnement") on its own, unless the comment explains it (ice, hunting).
   Not "cette chanson me tue", "il va tuer son examen", sport talk ("on va les
   écraser samedi"), nor a threat said laughing ("je vais te tuer au Mario Kart
   😂").
@@ -75,7 +81,10 @@ are whole words: "cave" is not in "concave" or "Cavendish", "con" not in
   college ("le cégep", "la direction"); not a real
   question ("est-ce vrai que…?"), not denied ("n'a jamais volé"), not a topic
   ("une politique contre le harcèlement"), not a rumour being fought ("fausse
-  nouvelle"), not with the writer as subject ("je me suis fait voler").
+  nouvelle"), not with the writer as subject ("je me suis fait voler") or
+  their friend ("mon ami s'est fait arrêter"), not news relayed with its source
+  ("selon TVA"). Insinuated: a frame ("comme par hasard", "coïncidence?") in a
+  comment naming a target and something gained (a contract, money, a post).
 - **Vie privée**: a phone number (ten digits, any separators; not toll-free),
   a street address ("56 rue des Cèdres", "302 Bellevue, apt 8"), where
   someone else lives ("elle reste dans le rang 3"), a student or employee
@@ -176,6 +185,13 @@ _PATTERN_LISTS = frozenset(
         "naissance",
         "injures_motifs",
         "divulgation",
+        "sous_entendus",
+        "avertissements",
+        "indices",
+        "explications",
+        "attributions",
+        "insinuations",
+        "gains",
     }
 )
 WORD_FILES = (
@@ -228,6 +244,7 @@ _CLASSES = (
     "noms",
     "adjectifs",
     "conditionnels",
+    "choses",
     "physique",
     "attributs",
     "rapport",
@@ -237,6 +254,7 @@ _CLASSES = (
     "tiers",
     "premiere_personne",
     "famille",
+    "proches",
     "defauts",
     "pas_des_noms",
     "injures",
@@ -314,6 +332,7 @@ _PLACE_PREPOSITIONS = frozenset("dans a de du sous au aux en sur vers par".split
 _DEFINITE = frozenset("le la les l".split())  # noqa: SIM905
 _DU = frozenset("du des au aux".split())  # noqa: SIM905
 _LAUGH_EMOJI = "😂🤣😆"
+_ANGRY_EMOJI = "😡😠🤬👊💢🖕"
 _LAUGH_WORDS = frozenset("lol mdr ptdr haha hahaha hihi lmao".split())  # noqa: SIM905
 _FOND_EMOJI = "😂🤣😍❤💕😆😄🥰"
 _NOT_ONLY = frozenset("juste seulement rien que qu just only".split())  # noqa: SIM905
@@ -447,6 +466,10 @@ class ProposDetector:
                 vocabulary.update(re.findall(r"[a-z0-9]+", fold_plain(entry)))
         self._vocabulary = frozenset(vocabulary)
         self._menace = PatternSet(clean.get("expressions", ()), clean)
+        self._veiled = PatternSet(clean.get("sous_entendus", ()), clean)
+        self._warnings = PatternSet(clean.get("avertissements", ()), clean)
+        self._signs = PatternSet(clean.get("indices", ()), clean)
+        self._explained = PatternSet(clean.get("explications", ()), clean)
         self._interpellations = PatternSet(clean.get("interpellations", ()), clean)
         self._own = PatternSet(clean.get("soi", ()), clean)
         self._birth = PatternSet(clean.get("naissance", ()), clean)
@@ -454,6 +477,9 @@ class ProposDetector:
         self._haine = PatternSet(clean.get("generalisations", ()), clean)
         self._haine_alone = PatternSet(clean.get("injures_motifs", ()), clean)
         self._accusations = PatternSet(clean.get("accusations", ()), clean)
+        self._attributions = PatternSet(clean.get("attributions", ()), clean)
+        self._insinuations = PatternSet(clean.get("insinuations", ()), clean)
+        self._gains = PatternSet(clean.get("gains", ()), clean)
         self._residence = PatternSet(
             [
                 "{residence} (|…) (|…) {lieux_precis}",
@@ -496,9 +522,12 @@ class ProposDetector:
         }
         for patterns in (
             self._menace,
+            self._veiled,
+            self._warnings,
             self._interpellations,
             self._haine_alone,
             self._accusations,
+            self._insinuations,
             self._residence,
             self._birth,
             self._disclosure,
@@ -559,6 +588,7 @@ class ProposDetector:
         hits += self._defamation(doc, marks)
         if not any("dementis" in m for m in marks):
             hits += self._misconduct(doc, marks)
+            hits += self._insinuated(doc)
         hits += self._private(doc, marks)
         hits += self._insults(doc, marks, notes)
         hits = [h for h in hits if not self._is_ignored(doc, h)]
@@ -904,6 +934,8 @@ class ProposDetector:
             and words[position - 1] in _TARGET_DETERMINERS
         )
         if kind == "noms":  # not a place ("rangé dans la cave du pavillon")
+            if determiner and not (collective or sacre_de) and self._a_thing(doc, index, end):
+                return False  # "la visite des caves de la brasserie"
             return not place and (
                 nominal or qualified or not (previous in _COPULAS and before in _IMPERSONAL)
             )
@@ -931,6 +963,28 @@ class ProposDetector:
             )
         # physique, attributs: only said of a person ("t'es grosse"), never as a noun
         return not nominal and aimed
+
+    def _a_thing(self, doc: ReadComment, index: int, end: int) -> bool:
+        """Is the insult noun at ``index`` (after a determiner) a place or a thing
+        with its complement: "les CAVES de la brasserie", "une CRUCHE d'eau" — not
+        "un cave de même", nor said to be one ("t'es un cave de la pire espèce")?"""
+        words = doc.words
+        if words[index] not in self._sets["choses"] or end >= doc.clause_range(index)[1]:
+            return False
+        after = words[end]
+        if after not in _BEFORE_NOUN and after not in ("a", "au", "aux"):
+            return False
+        if end + 1 < len(words) and words[end + 1] in ("meme", "memes"):
+            return False
+        low, high = doc.clause_range(index)
+        head = end + 1
+        while head < high and words[head] in _DEFINITE:
+            head += 1
+        if head < high and (
+            words[head] in self._sets["personnes"] or words[head] in self._sets["institutions"]
+        ):
+            return False  # "les caves de la direction": people
+        return not any(words[k] in _COPULAS for k in range(low, index))
 
     def _about_writer(self, doc: ReadComment, position: int, low: int) -> bool:
         """Is the word before ``position`` (over a determiner and adverbs) "je suis",
@@ -985,6 +1039,7 @@ class ProposDetector:
                 start, end = doc.tokens_of(match)
                 if not doc.quoted[start]:
                     hits.append(_Hit(ProposCategory.MENACE, start, end, ""))
+        hits += self._veiled_threats(doc)
         emoji = [i for i, w in enumerate(doc.words) if w in WEAPON_EMOJI and not doc.quoted[i]]
         if hits and self._laughing(doc) and not emoji:
             hits = []  # "je vais te tuer au Mario Kart 😂": banter
@@ -992,6 +1047,40 @@ class ProposDetector:
             w in _SECOND or w in ("toi", "te", "mort", "morte", "morts") for w in doc.words
         ):
             hits.extend(_Hit(ProposCategory.MENACE, i, i + 1, "") for i in emoji)
+        return hits
+
+    def _veiled_threats(self, doc: ReadComment) -> list[_Hit]:
+        """Harm announced without being named: an ominous sequel ("tu vas voir",
+        "ça va faire mal"), someone waited for or watched where they are, harm done
+        "in two" to "him", a weapon one has — with a second sign (another of them,
+        a condition or a provocation, a hint left unsaid, a weapon, blood, an angry
+        emoji); a warning about where one goes is a threat on its own. Not when
+        the comment gives the warning or the weapon an innocent reason."""
+        if not self._veiled and not self._warnings:
+            return []
+        menace = ProposCategory.MENACE
+        hits = [
+            _Hit(menace, *doc.tokens_of(m))
+            for m in self._warnings.finditer(doc.norm, doc.word_set)
+            if not doc.quoted[doc.token_at(m.start())]
+        ]
+        cores = [
+            doc.tokens_of(m)
+            for m in self._veiled.finditer(doc.norm, doc.word_set)
+            if not doc.quoted[doc.token_at(m.start())]
+        ]
+        if cores:
+            apart = _apart(cores)
+            signs = [
+                span
+                for m in self._signs.finditer(doc.norm, doc.word_set)
+                if not doc.quoted[(span := doc.tokens_of(m))[0]]
+                and not any(s < span[1] and span[0] < e for s, e in apart)
+            ]
+            if len(apart) > 1 or signs or any(c in doc.text for c in _ANGRY_EMOJI):
+                hits += [_Hit(menace, s, e) for s, e in apart + _apart(signs)]
+        if hits and self._explained.finditer(doc.norm, doc.word_set):
+            return []
         return hits
 
     def _hate(self, doc: ReadComment, marks: list[Mapping[str, int]]) -> list[_Hit]:
@@ -1071,7 +1160,7 @@ class ProposDetector:
     def _defamation(self, doc: ReadComment, marks: list[Mapping[str, int]]) -> list[_Hit]:
         if not self._accusations:
             return []
-        if any("dementis" in m for m in marks):
+        if any("dementis" in m for m in marks) or self._relayed(doc):
             return []
         hits: list[_Hit] = []
         words = doc.words
@@ -1090,6 +1179,8 @@ class ProposDetector:
                 continue
             if any(self._first_person(doc, k) for k in range(max(low, start - 3), start)):
                 continue
+            if self._own_circle_subject(doc, low, start):
+                continue  # "mon ami s'est fait arrêter": a friend's news
             if start - 2 >= low and words[start - 2 : start] == ["quelqu", "un"]:
                 continue
             if start > low and (
@@ -1104,6 +1195,52 @@ class ProposDetector:
                 continue
             hits.append(_Hit(ProposCategory.DIFFAMATION, start, end, ""))
         return hits
+
+    def _insinuated(self, doc: ReadComment) -> list[_Hit]:
+        """An accusation hinted at: a frame ("comme par hasard", "coïncidence?",
+        "demandez-vous pourquoi") in a comment that names a target and something
+        gained or taken (money, a contract, a post, a grant) — not relayed news."""
+        if not self._insinuations:
+            return []
+        frames = [
+            doc.tokens_of(m)
+            for m in self._insinuations.finditer(doc.norm, doc.word_set)
+            if not doc.quoted[doc.token_at(m.start())]
+        ]
+        if not frames:
+            return []
+        gains = [doc.tokens_of(m) for m in self._gains.finditer(doc.norm, doc.word_set)]
+        if not gains or self._relayed(doc):
+            return []
+        if not any(self._target_in(doc, low, high) for low, high in doc.clauses):
+            return []
+        return [_Hit(ProposCategory.DIFFAMATION, s, e) for s, e in frames + gains[:1]]
+
+    def _own_circle(self, doc: ReadComment, k: int) -> bool:
+        """Is word ``k`` "mon / ma / mes…" before the writer's friend or family
+        ("mon ami", "ma coloc", "mon fils")?"""
+        words = doc.words
+        if words[k] not in _OWN or k + 1 >= len(words):
+            return False
+        return words[k + 1] in self._sets["proches"] or words[k + 1] in self._sets["famille"]
+
+    def _own_circle_subject(self, doc: ReadComment, low: int, start: int) -> bool:
+        """Is the subject of the words before ``start`` the writer's friend or
+        family ("MON AMI s'est fait arrêter"; after "que", what follows it: "mon
+        ami dit que LE PROF…" is about the teacher)?"""
+        words = doc.words
+        for k in range(start - 1, low - 1, -1):
+            if words[k] in ("que", "qu"):
+                low = k + 1
+                break
+        return any(self._own_circle(doc, k) for k in range(low, start))
+
+    def _relayed(self, doc: ReadComment) -> bool:
+        """Does the comment relay news with its source ("selon TVA", "la police
+        rapporte que")?"""
+        return bool(self._attributions) and bool(
+            self._attributions.finditer(doc.norm, doc.word_set)
+        )
 
     def _misconduct(self, doc: ReadComment, marks: list[Mapping[str, int]]) -> list[_Hit]:
         """Misconduct named as a noun in a sentence that names a target: "le prof
@@ -1131,7 +1268,7 @@ class ProposDetector:
                 follows and clause and self._target_in(doc, *doc.clauses[clause - 1])
             ):
                 hits.append(_Hit(ProposCategory.DIFFAMATION, index, index + mark["delits"]))
-        return hits
+        return [] if hits and self._relayed(doc) else hits
 
     def _asking(self, doc: ReadComment, clause: int) -> bool:
         """Is this question a real one ("est-ce que…?", "c'est vrai que…?"), not a
@@ -1150,8 +1287,19 @@ class ProposDetector:
                 return True
             if word in sets["titres"] and k + 1 < high and doc.caps[k + 1]:
                 return True
-            if word in sets["personnes"] and k > low and words[k - 1] in _TARGET_DETERMINERS:
-                return True
+            if (
+                word in sets["personnes"]
+                and k > low
+                and (words[k - 1] in _TARGET_DETERMINERS or words[k - 1] in _DU)
+            ):
+                return True  # "le prof", "la nièce DU directeur"
+            if (
+                word in sets["personnes"]
+                and k - 1 > low
+                and words[k - 2] in _TARGET_DETERMINERS
+                and words[k - 1] not in _BEFORE_NOUN
+            ):
+                return True  # "la NOUVELLE directrice", "the PROGRAM coordinator"
             if (
                 doc.caps[k]
                 and self._is_name(doc, k, low)
@@ -1226,7 +1374,7 @@ class ProposDetector:
                     hits.append(_Hit(private, doc.token_at_end(number), number, "matricule"))
             if "plaques" in mark:
                 after = doc.folded.original(*doc.spans[index])[1]
-                plate = _PLATE.search(text, after, min(len(text), after + 60))
+                plate = _PLATE.search(text, after, min(len(text), after + 120))
                 if plate and re.search(r"\d", plate.group()) and re.search("[A-Z]", plate.group()):
                     hits.append(
                         _Hit(private, plate.start(), 0, "plaque d'immatriculation", plate.group())
@@ -1389,6 +1537,15 @@ def _place_key(address: str) -> str:
     out: "960, rue St-Georges" and "960 rue Saint-Georges, Drummondville" share the
     key's start."""
     return "".join(_ABBREVIATIONS.get(w, w) for w in words_of(address))
+
+
+def _apart(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans that do not overlap an earlier one (spans in text order)."""
+    kept: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if not kept or start >= kept[-1][1]:
+            kept.append((start, end))
+    return kept
 
 
 def _quoted(words: Sequence[str]) -> str:

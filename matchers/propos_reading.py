@@ -83,6 +83,8 @@ def _squeeze(word: str, keep: int) -> str:
 # --- patterns ----------------------------------------------------------------
 
 _GAP = "(?:[^ |]+ ){0,4}"
+# "$": the sentence ends here (a clause break or the end of the comment)
+_CLAUSE_END = r"(?=\| |$)"
 # a word written before a vowel loses its vowel: "trop d'Arabes", "qu'il", "j'ai"
 _ELIDED = {
     w: f"(?:{w}|{w[0]}{'u' if w == 'que' else ''})"
@@ -114,6 +116,9 @@ def _pattern_regex(pattern: str, lists: Mapping[str, Sequence[str]]) -> str:
             index += 1
         elif char == "#":
             out.append("[0-9]+ ")
+            index += 1
+        elif char == "$":
+            out.append(_CLAUSE_END)
             index += 1
         elif char == "!":
             rest = text[index + 1 :]
@@ -221,7 +226,7 @@ def pattern_key(items: Sequence[str], lists: Mapping[str, Sequence[str]]) -> fro
 
 
 def _item_key(item: str, lists: Mapping[str, Sequence[str]]) -> frozenset[str] | None:
-    if item.startswith("!") or item in ("…", "#") or item.endswith("*"):
+    if item.startswith("!") or item in ("…", "#", "$") or item.endswith("*"):
         return None
     if item.startswith("{"):
         return frozenset(rarest(f) for e in lists[item[1:-1]] for f in forms(e))
@@ -289,6 +294,8 @@ class PatternSet:
             else:
                 for word in first:
                     self._by_word.setdefault(word, []).append(number)
+        # intersected with a comment's words: a frozenset & frozenset walks the smaller
+        self._index_words = frozenset(self._by_word)
 
     def __bool__(self) -> bool:
         return bool(self._regexes)
@@ -305,9 +312,12 @@ class PatternSet:
     def finditer(self, norm: str, words: Set[str]) -> list[re.Match[str]]:
         """Every match in the normalised text, in order; overlapping matches of
         different patterns are all kept."""
+        present = self._index_words & words
+        if not present and not self._always:
+            return []
         chosen = set(self._always)
         by_word = self._by_word
-        for word in by_word.keys() & words:
+        for word in present:
             chosen.update(by_word[word])
         found = [m for n in chosen for m in self._regexes[n].finditer(norm)]
         found.sort(key=lambda m: (m.start(), -m.end()))

@@ -5,7 +5,9 @@
   at least 0.90, per-label recall printed (``pytest -s``) and in the message;
 - a bar on held-out comments (tests/data/propos_heldout.jsonl, written apart
   from the dev set; its ph-9xxx were never used to tune the rules and are
-  reported on their own);
+  reported on their own), and on a second held-back set never tuned on
+  (tests/data/propos_heldback2.jsonl);
+- the structures of the rules and the false positives fixed, one case each;
 - the API (severities, verdict, configuration) and the command.
 """
 
@@ -37,10 +39,17 @@ PUBLIC = CASES.pop("public_contacts")
 BAR = 0.90
 # tests/data/propos_heldout.jsonl: 317 comments written from the definitions, not
 # from the dev set. Before the generalised rules: P 0.949, R 0.600; after: P 0.971,
-# R 0.865 (optimistic: the rules were written looking at its ph-0xxx). Its 62
-# ph-9xxx were never looked at while tuning: R 0.500 before, 0.567 after.
-HELDOUT_PRECISION = 0.95
-HELDOUT_RECALL = 0.83
+# R 0.865; after the veiled threats and insinuations: P 0.993, R 0.910 (optimistic:
+# the rules were written looking at its ph-0xxx). Its 62 ph-9xxx were never looked
+# at while tuning: R 0.500, then 0.567, then 0.600 (P 0.947).
+HELDOUT_PRECISION = 0.97
+HELDOUT_RECALL = 0.88
+# tests/data/propos_heldback2.jsonl: 159 comments written from the definitions
+# before the veiled threats and insinuations were read, never tuned on. Before:
+# P 0.872, R 0.512 (41 of 80 found, 6 false alerts); after: P 0.926, R 0.625
+# (50 found, 4 false alerts). The honest estimate, with the ph-9xxx.
+HELDBACK2_PRECISION = 0.90
+HELDBACK2_RECALL = 0.60
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +78,101 @@ def test_case(case: dict[str, Any], detector: ProposDetector) -> None:
     assert verdict.category == expected, verdict
     for word in case.get("words", ()):
         assert word in verdict.words, verdict
+
+
+# Each structure added after the held-back set (tests/data/propos_heldback2.jsonl)
+# was written, and each false positive fixed: the code, not a list of phrases,
+# gives these verdicts (each fails without it). None: nothing to flag.
+STRUCTURES = {
+    "veiled threat: an ominous sequel after a provocation": [
+        ("Si tu recommences, tu vas comprendre.", "menace"),
+        ("Si tu ris encore de ma soeur, tu vas voir", "menace"),
+        ("La prochaine fois que tu me coupes dans le stationnement, tu vas voir", "menace"),
+        ("Si jamais tu touches encore à mon char, ça va faire mal.", "menace"),
+        ("Si y'en a un qui touche à mon vélo, je le casse en deux", "menace"),
+        ("Essaie le nouveau café, tu vas voir!", None),  # no second sign
+        ("Si vous venez au salon, vous allez voir!", None),  # an invitation
+        ("Continuez de même, vous allez voir les résultats en mai!", None),
+        ("Ça va faire mal au portefeuille, cette hausse-là.", None),
+        ("Si tu spoil la fin, tu vas voir 😂", None),  # said laughing
+    ],
+    "veiled threat: someone waited for where they are": [
+        ("On va les attendre à la sortie du gym 😡", "menace"),
+        ("Un jour quelqu'un va la prendre à part pis ça va faire mal", "menace"),
+        ("On se voit à la sortie du spectacle!", None),
+    ],
+    "veiled threat: a warning about where one goes": [
+        ("Fais attention quand tu sors du stationnement", "menace"),
+        ("Toi le concierge, fais attention en rentrant chez vous à soir", "menace"),
+        ("Fais attention en sortant du stationnement, c'est de la glace vive", None),
+    ],
+    "veiled threat: a weapon one has, and a hint": [
+        (
+            "Mon oncle a un fusil pis il aime pas qu'on écoeure sa nièce, je dis ça de même",
+            "menace",
+        ),
+        ("Mon oncle a sorti son fusil, la chasse ouvre demain", None),
+    ],
+    "insinuated accusation: a frame, a target, something gained": [
+        (
+            "Comme par hasard, c'est encore le neveu du directeur qui a eu le contrat"
+            " de déneigement",
+            "diffamation",
+        ),
+        ("Drôle de hasard, il pleut encore le jour de la rentrée", None),
+        ("Curieux comme la direction a pas consulté les étudiants", None),
+    ],
+    "accusations: other forms and targets": [
+        ("Il paraît que le cégep aurait revendu les données des étudiants", "diffamation"),
+        ("The new coordinator in nursing faked her credentials", "diffamation"),
+        ("Selon TVA, le directeur du cégep a détourné des fonds", None),  # news relayed
+        ("Le directeur du cégep a détourné des fonds", "diffamation"),
+    ],
+    "false positive: a friend's arrest is news": [
+        ("Mon ami s'est fait arrêter par la police pour excès de vitesse, lol", None),
+        ("Mon ami m'a dit que le prof de gym harcèle les filles", "diffamation"),
+    ],
+    "false positive: a cellar is not an insult": [
+        ("La visite des caves de la brasserie avec le cours de chimie était top", None),
+        ("Les caves de la direction ont encore coupé les cours du soir", "insulte"),
+        ("T'es un cave de la pire espèce", "insulte"),
+        ("Une gang de caves du conseil", "insulte"),
+    ],
+    "false positive: fuck off the weather": [
+        ("fuck off l'hiver, reviens pas", None),
+        ("Fuck off la pluie, on veut notre party", None),
+        ("fuck off le prof de chimie", "insulte"),
+        ("fuck off Julie", "insulte"),
+    ],
+    "private information: a plate further from its word": [
+        (
+            "Plaque du char du gars qui se stationne tout le temps dans la place réservée"
+            " aux handicapés : GHT 3K8",
+            "vie_privee",
+        ),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(text, expected, id=f"{section}:{text[:40]}")
+        for section, cases in STRUCTURES.items()
+        for text, expected in cases
+    ],
+)
+def test_structure(text: str, expected: str | None, detector: ProposDetector) -> None:
+    verdict = detector.judge(text)
+    assert verdict.category == (None if expected is None else ProposCategory(expected)), verdict
+
+
+def test_end_of_sentence_in_a_pattern() -> None:
+    """ "$" in a pattern: the sentence ends there."""
+    detector = ProposDetector.from_config(extra_words={"menace": ["on se revoit $"]})
+    assert detector.judge("Toi pis moi, on se revoit.").category == ProposCategory.MENACE
+    assert detector.judge("on se revoit!! 🙂").category == ProposCategory.MENACE
+    assert detector.judge("On se revoit demain au cours").category is None
 
 
 def _corpus() -> Path:
@@ -132,13 +236,28 @@ def test_quality_bar_on_held_out_comments(detector: ProposDetector) -> None:
     assert precision >= HELDOUT_PRECISION and recall >= HELDOUT_RECALL, report
 
 
+def _heldback2() -> list[dict[str, Any]]:
+    text = (DATA / "propos_heldback2.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_quality_bar_on_held_back_comments(detector: ProposDetector) -> None:
+    """A second held-back set (veiled threats, insinuations, hard negatives),
+    written before the rules that read them and never tuned on: the bar is what
+    the rules reached, less a small margin, so that a change that loses on it
+    is seen."""
+    precision, recall, report = _scores(detector, _heldback2())
+    print("\n" + report)
+    assert precision >= HELDBACK2_PRECISION and recall >= HELDBACK2_RECALL, report
+
+
 def test_the_shortcut_never_changes_a_verdict(detector: ProposDetector) -> None:
     """judge() skips the full reading of a comment with no word any rule starts
     from; the verdicts are those of the full reading."""
     full = ProposDetector(shipped_word_lists(), public_contacts=PUBLIC, prefilter=False)
     texts = [case["text"] for cases in CASES.values() for case in cases]
     texts += [json.loads(line)["text"] for line in _corpus().read_text("utf-8").splitlines()]
-    texts += [row["text"] for row in _heldout()]
+    texts += [row["text"] for row in _heldout() + _heldback2()]
     assert [detector.judge(t) for t in texts] == [full.judge(t) for t in texts]
 
 
