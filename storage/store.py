@@ -449,23 +449,21 @@ class _Sightings:
         self._sight(sorted(firsts))
         return latest
 
-    def of_titles(self, titles: Sequence[tuple[str, str]]) -> set[str]:
-        """The title keys among ``titles`` ((title key, url)) that an item of another
-        source had in the last 72 hours; the first such item of each is sighted."""
+    def of_titles(self, titles: Sequence[tuple[int, str]]) -> set[int]:
+        """The title keys (their digests) among ``titles`` ((digest, url)) that an item
+        of another source had in the last 72 hours; the first such item of each is
+        sighted."""
         urls: dict[int, str] = {}
-        keys: dict[int, set[str]] = {}
-        for title_key, url in titles:
-            digest = title_hash(title_key)
+        for digest, url in titles:
             urls.setdefault(digest, url)
-            keys.setdefault(digest, set()).add(title_key)
-        found: set[str] = set()
+        found: set[int] = set()
         firsts: list[tuple[int, str]] = []
         since = self.now - TITLE_WINDOW
         for chunk in _chunks(list(urls)):
             values = {"title_hashes": chunk, "since": since, "source": self.source}
             for shared, item_id in self.connection.execute(_FIRST_OF_TITLES, values):
                 if shared is not None:  # (always: the digest is in the list)
-                    found.update(keys[shared])
+                    found.add(shared)
                     firsts.append((item_id, urls[shared]))
         self._sight(sorted(firsts))
         return found
@@ -639,11 +637,14 @@ class MentionStore(WorkspaceStore):
             for item in items:
                 if item.key not in existing:
                     fresh.setdefault(item.key, item)
+            digests = {
+                key: title_hash(item.title_key) for key, item in fresh.items() if item.title_key
+            }
             same_story = sightings.of_titles(
-                [(item.title_key, item.url) for item in fresh.values() if item.title_key]
+                [(digest, fresh[key].url) for key, digest in digests.items()]
             )
             stored, mention_ids = self._insert_items(
-                connection, list(fresh.values()), same_story, source, source_type, now
+                connection, list(fresh.values()), digests, same_story, source, source_type, now
             )
             changed = etag is not None or last_modified is not None
             success = {
@@ -681,13 +682,15 @@ class MentionStore(WorkspaceStore):
     def _insert_items(
         connection: Connection,
         items: Sequence[NewItem],
-        same_story: set[str],
+        digests: Mapping[str, int],
+        same_story: set[int],
         source: str,
         source_type: str,
         now: datetime,
     ) -> tuple[int, list[int]]:
         """Insert ``items`` (a key stored meanwhile is skipped) and the mentions of
-        those whose title is not in ``same_story``: (items stored, mention ids)."""
+        those whose title key's digest (``digests``, by item key) is not in
+        ``same_story``: (items stored, mention ids)."""
         if not items:
             return 0, []
         inserted = connection.execute(
@@ -702,7 +705,7 @@ class MentionStore(WorkspaceStore):
                     "packed_text": pack_text(item.text),  # "text" stays NULL
                     "published_at": item.published_at,
                     "seen_at": now,
-                    "title_hash": None if item.title_key is None else title_hash(item.title_key),
+                    "title_hash": digests.get(item.key),
                     "outlet": item.outlet,
                     "author": item.author,
                     "reply_to": item.reply_to,
@@ -728,7 +731,7 @@ class MentionStore(WorkspaceStore):
             for item in items
             if item.mention is not None
             and item.key in ids
-            and (item.title_key is None or item.title_key not in same_story)
+            and digests.get(item.key) not in same_story
         ]
         if not mentions:
             return len(ids), []
